@@ -1,0 +1,116 @@
+"""Company content: projects and their documents."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from guardian.models import UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from rbac.models import Company, Team
+
+
+def _check_same_company(obj: models.Model, *related: str) -> None:
+    for name in related:
+        other = getattr(obj, name, None)
+        if other is not None and obj.company_id and other.company_id != obj.company_id:
+            raise ValidationError({name: f"The {name} belongs to another company."})
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        DONE = "done", "Done"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="projects")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
+    )
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "project"
+        verbose_name_plural = "projects"
+        ordering = ["company_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="projects_project_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        _check_same_company(self, "team")
+
+
+def document_upload_to(document: Document, filename: str) -> str:
+    return f"documents/{document.company_id}/{timezone.now():%Y/%m}/{filename}"
+
+
+class Document(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="documents")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
+    )
+    file = models.FileField(upload_to=document_upload_to, max_length=512, blank=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(null=True, blank=True, help_text="Bytes.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="uploaded_documents",
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    legacy_bucket = models.CharField(max_length=255, blank=True)
+    legacy_key = models.CharField(max_length=1024, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "document"
+        verbose_name_plural = "documents"
+        ordering = ["-uploaded_at", "-id"]
+        permissions = [("share_document", "Can share document")]
+        indexes = [
+            models.Index(fields=["company", "-uploaded_at"], name="projects_doc_company_recent"),
+            models.Index(fields=["team", "-uploaded_at"], name="projects_doc_team_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def clean(self) -> None:
+        super().clean()
+        _check_same_company(self, "team", "project")
+
+
+class ProjectUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "direct project permission"
+
+
+class DocumentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "direct document permission"

@@ -1,0 +1,15 @@
+"""Test settings: fast hashing for factories, SQLite unless DATABASE_URL names a server."""
+
+from .base import *  # noqa: F403
+from .base import PASSWORD_HASHERS, VAR_DIR
+
+SECRET_KEY = "test-only-not-secret"
+DEBUG = False
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+# MD5 first keeps factories fast; the real hashers stay available for the tests of them.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

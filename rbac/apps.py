@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RbacConfig(AppConfig):
+    name = "rbac"
+    verbose_name = "Access control"
+    default_auto_field = "django.db.models.BigAutoField"

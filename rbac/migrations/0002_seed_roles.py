@@ -1,0 +1,21 @@
+from django.db import migrations
+
+from rbac.roles import attach_role_permissions
+
+
+def seed_roles(apps, schema_editor):
+    attach_role_permissions(
+        apps,
+        "rbac",
+        {
+            "company": ["company"],
+            "team": ["team"],
+            "membership": ["membership"],
+            "apikey": ["apikey"],
+        },
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("rbac", "0001_initial")]
+    operations = [migrations.RunPython(seed_roles, migrations.RunPython.noop)]

@@ -1,0 +1,141 @@
+"""Writes: the only ways roles and object permissions are given and taken."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from .access import access_profile, forget_access_profile
+from .direct import direct_permission_model, is_direct_table
+from .models import Company, Membership, Role, Team, User
+from .scopes import scope_of
+
+
+def _check_can_grant(*, actor: User | None, company: Company, role: Role) -> None:
+    """Refuse unless the actor administers the company with a rank at or above the role's."""
+    if actor is None or actor.is_superuser:
+        return
+    rank = access_profile(actor).best_rank(company.pk, needs="rbac.manage_permissions")
+    if rank is None:
+        raise PermissionDenied(f"You do not administer {company}.")
+    if role.rank > rank:
+        raise PermissionDenied(
+            f"You cannot grant {role} (rank {role.rank}): it outranks your own role (rank {rank})."
+        )
+
+
+@transaction.atomic
+def grant_role(
+    *, user: User, company: Company, role: Role, team: Team | None = None,
+    granted_by: User | None = None,
+) -> Membership:
+    """Give a user a role in a company (or one of its teams); replaces their role in that scope."""
+    _check_can_grant(actor=granted_by, company=company, role=role)
+    membership = Membership.objects.filter(user=user, company=company, team=team).first()
+    if membership is not None:
+        if granted_by is not None:
+            _check_can_grant(actor=granted_by, company=company, role=membership.role)
+        if membership.role_id == role.pk:
+            return membership
+        membership.role = role
+    else:
+        membership = Membership(user=user, company=company, team=team, role=role)
+    membership.full_clean(validate_unique=False)
+    membership.save()
+    forget_access_profile(user)
+    return membership
+
+
+@transaction.atomic
+def revoke_role(*, membership: Membership, revoked_by: User | None = None) -> None:
+    """Take a role away. A user left with no role in the company loses their direct grants there."""
+    _check_can_grant(actor=revoked_by, company=membership.company, role=membership.role)
+    user, company = membership.user, membership.company
+    membership.delete()
+    if not Membership.objects.filter(user=user, company=company).exists():
+        _remove_company_direct_grants(user=user, company=company)
+    forget_access_profile(user)
+
+
+def _remove_company_direct_grants(*, user: User, company: Company) -> None:
+    # Every direct-permission table whose objects carry a company: drop the user's rows
+    # on this company's objects, so leaving a company leaves nothing behind.
+    from guardian.utils import get_direct_obj_perms_models  # noqa: PLC0415
+    from guardian.models import UserObjectPermissionBase, UserObjectPermission
+
+    for perm_model in get_direct_obj_perms_models(UserObjectPermissionBase, UserObjectPermission):
+        target = perm_model._meta.get_field("content_object").related_model
+        if target is Company:
+            perm_model.objects.filter(user=user, content_object=company).delete()
+        elif any(f.name == "company" for f in target._meta.get_fields()):
+            perm_model.objects.filter(user=user, content_object__company=company).delete()
+
+
+def grant_object_permission(
+    *, user: User, obj: models.Model, action: str, granted_by: User | None = None
+) -> None:
+    """Give one user one permission on one object (a direct guardian grant)."""
+    codename = action if "_" in action else f"{action}_{obj._meta.model_name}"
+    _check_can_share(actor=granted_by, obj=obj)
+    assign_perm(codename, user, obj)
+    forget_access_profile(user)
+
+
+def revoke_object_permission(
+    *, user: User, obj: models.Model, action: str, revoked_by: User | None = None
+) -> None:
+    codename = action if "_" in action else f"{action}_{obj._meta.model_name}"
+    _check_can_share(actor=revoked_by, obj=obj)
+    remove_perm(codename, user, obj)
+    forget_access_profile(user)
+
+
+def _check_can_share(*, actor: User | None, obj: models.Model) -> None:
+    if actor is None or actor.is_superuser:
+        return
+    company_id, _ = scope_of(obj)
+    company = Company(pk=company_id)
+    if not actor.has_perm("rbac.manage_permissions", company):
+        raise PermissionDenied("Only the company's administrators can grant object permissions.")
+
+
+def direct_permission_table_is_fk(model: type[models.Model]) -> bool:
+    return is_direct_table(direct_permission_model(model))
+
+
+@transaction.atomic
+def team_save(*, team: Team) -> Team:
+    """Validate and save a team, keeping the ancestry of it and its subtree in step."""
+    old_prefix = None
+    if team.pk:
+        previous = Team.objects.filter(pk=team.pk).values_list("ancestry", flat=True).first()
+        if previous is not None:
+            old_prefix = f"{previous}{team.pk}/"
+    team.ancestry = f"{team.parent.ancestry}{team.parent_id}/" if team.parent_id else "/"
+    team.full_clean()
+    team.save()
+    new_prefix = team.subtree_prefix
+    if old_prefix and old_prefix != new_prefix:
+        for child in Team.objects.filter(ancestry__startswith=old_prefix):
+            child.ancestry = new_prefix + child.ancestry[len(old_prefix):]
+            child.save(update_fields=["ancestry"])
+    return team
+
+
+def team_create(*, company: Company, name: str, parent: Team | None = None) -> Team:
+    return team_save(team=Team(company=company, name=name.strip(), parent=parent))
+
+
+def company_create(**fields) -> Company:
+    company = Company(**fields)
+    company.full_clean()
+    company.save()
+    return company
+
+
+def role_by_slug(slug: str) -> Role:
+    try:
+        return Role.objects.get(slug=slug)
+    except Role.DoesNotExist as exc:
+        raise ValidationError(f"There is no role {slug!r}.") from exc
