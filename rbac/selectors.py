@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from .access import AccessProfile, access_profile
 from .direct import direct_object_ids, direct_perms_on
 from .models import APIKey, Company, Membership, Role, Team, User
+from .principals import APIKeyPrincipal
 from .scopes import scope_lookups
 
 
@@ -24,8 +25,12 @@ def objects_for_user(*, user, queryset: QuerySet, action: str = "view") -> Query
         return queryset
     codename = f"{action}_{model._meta.model_name}"
     perm = f"{model._meta.app_label}.{codename}"
-    profile = access_profile(user)
     company_lookup, team_lookup = scope_lookups(model)
+    if isinstance(user, APIKeyPrincipal):
+        if company_lookup is None or not user.allows(perm):
+            return queryset.none()
+        return queryset.filter(**{company_lookup: user.company_id})
+    profile = access_profile(user)
 
     condition = Q(pk__in=direct_object_ids(user, model, codename))
     if company_lookup:
