@@ -1,0 +1,34 @@
+output "lb_public_ip" {
+  description = "Elastic IP of the nginx load balancer: point the DNS record here."
+  value       = aws_eip.lb.public_ip
+}
+
+output "app_private_ips" {
+  description = "Private addresses of the app servers (the LB's upstreams)."
+  value       = aws_instance.app[*].private_ip
+}
+
+output "db_address" {
+  description = "RDS endpoint host name (private)."
+  value       = aws_db_instance.main.address
+}
+
+output "db_secret_arn" {
+  description = "Secrets Manager secret holding the RDS master credentials."
+  value       = aws_db_instance.main.master_user_secret[0].secret_arn
+}
+
+output "bucket_name" {
+  description = "S3 bucket for documents (AWS_STORAGE_BUCKET_NAME)."
+  value       = aws_s3_bucket.files.bucket
+}
+
+output "ecr_repository_url" {
+  description = "Push the application image here."
+  value       = aws_ecr_repository.app.repository_url
+}
+
+output "ansible_inventory" {
+  description = "Ansible YAML/JSON inventory; also written to var.inventory_path."
+  value       = local.inventory
+}
