@@ -1,0 +1,134 @@
+"""Admin base classes that show each staff user only what their roles allow.
+
+Superusers see everything. Other staff see list pages filtered by the rbac selectors,
+get a 404 for anything else (the admin answers a missing object and a hidden one alike),
+may change or delete only where `has_perm` says so, and choose foreign keys only among
+objects they may see.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import selectors
+from .access import access_profile
+from .models import Company, Role, User
+from .scopes import scope_lookups
+
+
+def _perm(model: type[models.Model], action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def holds_anywhere(user, perm: str) -> bool:
+    """Return whether the user holds a permission in at least one company or team."""
+    profile = access_profile(user)
+    return bool(profile.companies_with(perm) or profile.teams_with(perm))
+
+
+class ScopedAdminMixin:
+    """Scope an admin for a company-governed model (one with a company foreign key)."""
+
+    show_full_result_count = False  # no second COUNT over the whole table
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return selectors.objects_for_user(user=request.user, queryset=queryset, action="view")
+
+    def _allowed(self, request, action: str, obj=None) -> bool:
+        user = request.user
+        if user.is_superuser:
+            return True
+        if not user.is_active or not user.is_staff:
+            return False
+        perm = _perm(self.model, action)
+        if obj is not None:
+            return user.has_perm(perm, obj)
+        return holds_anywhere(user, perm)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, "view", obj) or self._allowed(request, "change", obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return self._allowed(request, "add")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request, "delete", obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = visible_choices(request.user, db_field.related_model)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The chosen company (or team) must be one where the user may write: a form posted
+        # with another company's id is refused, whatever the choices offered.
+        if not request.user.is_superuser:
+            action = "change" if change else "add"
+            if not request.user.has_perm(_perm(self.model, action), obj):
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+def visible_choices(user, model: type[models.Model]):
+    """Return the objects of a related model the user may pick, or None to leave it alone."""
+    if user.is_superuser:
+        return None
+    if model is User:
+        return selectors.users_for_user(user=user)
+    if model is Role:
+        return Role.objects.all()  # the rank rule is checked when the role is granted
+    company_lookup, _ = scope_lookups(model)
+    if company_lookup is not None or model is Company:
+        return selectors.objects_for_user(user=user, queryset=model._default_manager.all())
+    return None
+
+
+class ScopedModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    pass
+
+
+class ScopedInlineMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = visible_choices(request.user, db_field.related_model)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return selectors.objects_for_user(user=request.user, queryset=queryset, action="view")
+
+    def _allowed_on_parent(self, request, action: str, obj) -> bool:
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return holds_anywhere(request.user, _perm(self.model, action))
+        return request.user.has_perm(_perm(self.model, action), obj)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed_on_parent(request, "view", obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._allowed_on_parent(request, "add", obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed_on_parent(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed_on_parent(request, "delete", obj)
