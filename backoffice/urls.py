@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+
+from rbac.invitations import EveryonePasswordResetForm
+from rbac.token_views import TokenView
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -10,5 +14,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before any "api/" include: the token endpoint takes no credential of its own.
+    path("api/v1/auth/token", TokenView.as_view(), name="auth-token"),
+    # Django's password reset, for everyone including people not migrated yet; the admin
+    # log-in page links to it through the "admin_password_reset" name.
+    path(
+        "admin/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=EveryonePasswordResetForm),
+        name="admin_password_reset",
+    ),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=EveryonePasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
 ]

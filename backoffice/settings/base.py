@@ -1,5 +1,6 @@
 """Settings shared by every environment; secrets and hosts come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,10 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "rest_framework",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -41,9 +46,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rbac.two_factor.SuperuserTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into the response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -74,10 +83,15 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "rbac.User"
+# Axes first: it refuses a locked-out log-in before any password is checked. Then our own
+# passwords (Argon2 and Core's bcrypt), then Portal's Cognito for those not migrated yet.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "rbac.cognito.CognitoMigrationBackend",
     "rbac.backends.RolePermissionBackend",
 ]
+# The first is the default: Core's bcrypt hashes are re-hashed with Argon2 at the first log-in.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -85,11 +99,46 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(env("PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT_SECONDS", str(7 * 24 * 3600)))
+# Where the links in set-password e-mails point, e.g. https://backoffice.example.com.
+PASSWORD_INVITE_BASE_URL = env("PASSWORD_INVITE_BASE_URL", "http://127.0.0.1:8000")
+
+# Bearer tokens from POST /api/v1/auth/token.
+API_TOKEN_LIFETIME = timedelta(seconds=int(env("API_TOKEN_LIFETIME_SECONDS", "3600")))
+
+# django-axes: lock a log-in (admin, token endpoint) after repeated failures.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+# Per person and address: one attacker cannot lock everyone out from one address, nor
+# lock one person out from everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "rbac.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "rbac.lockout.client_ip"
+AXES_TRUSTED_PROXY_COUNT = int(env("AXES_TRUSTED_PROXY_COUNT", "0"))
+AXES_LOCKOUT_CALLABLE = "rbac.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "client_secret", "otp_token"]
+
+# django-otp: TOTP for staff; production makes it compulsory for superusers.
+OTP_REQUIRED_FOR_SUPERUSERS = env_bool("OTP_REQUIRED_FOR_SUPERUSERS", False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Back-office")
+
+# Portal's Cognito pool, only until every Portal user has logged in once. Unset: off.
+COGNITO_USER_POOL_ID = env("COGNITO_USER_POOL_ID")
+COGNITO_APP_CLIENT_ID = env("COGNITO_APP_CLIENT_ID")
+COGNITO_APP_CLIENT_SECRET = env("COGNITO_APP_CLIENT_SECRET")
+COGNITO_REGION = env("COGNITO_REGION")
+COGNITO_ENDPOINT_URL = env("COGNITO_ENDPOINT_URL")
+COGNITO_TIMEOUT_SECONDS = float(env("COGNITO_TIMEOUT_SECONDS", "3"))
 
 # django-guardian: no anonymous user row, and direct foreign-key tables for hot models.
 ANONYMOUS_USER_NAME = None
@@ -125,6 +174,12 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The first one's header makes a missing credential a 401 that names Bearer.
+        "rbac.api_auth.BearerTokenAuthentication",
+        "rbac.api_auth.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
