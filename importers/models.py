@@ -29,6 +29,10 @@ class LegacyRecord(models.Model):
     fingerprint = models.CharField(
         max_length=64, help_text="SHA-256 of the normalised legacy row: tells unchanged from updated."
     )
+    is_origin = models.BooleanField(
+        default=True,
+        help_text="This row created the object; rows merged into it later only fill gaps.",
+    )
     imported_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -1,20 +1,71 @@
-"""Password hashers for credentials that come from the legacy systems."""
+"""Password hashers and secret checks for credentials that come from the legacy systems."""
 
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+
+import bcrypt
 from django.contrib.auth.hashers import BCryptPasswordHasher
+
+# bcrypt reads at most 72 bytes of a password; bcrypt 5 raises ValueError beyond that.
+BCRYPT_MAX_BYTES = 72
+# The work factor of the dummy hash checked when a client id is unknown: Core's cost.
+DUMMY_BCRYPT_COST = 10
 
 
 class LegacyBCryptPasswordHasher(BCryptPasswordHasher):
     """Verify Core's jBCrypt hashes, stored as "bcrypt$$2a$10$…".
 
-    bcrypt 5 raises on passwords over 72 bytes; such a password cannot be the legacy
-    one (jBCrypt cut it at 72 bytes only on input it never saw), so it is a wrong password.
+    A password over 72 bytes cannot be a Core password (Core refused them), so it is a
+    wrong password: never a ValueError from bcrypt 5, and never a faster answer either.
     """
 
     algorithm = "bcrypt"
 
     def verify(self, password: str, encoded: str) -> bool:
-        if password is not None and len(password.encode()) > 72:
+        if password is not None and len(password.encode()) > BCRYPT_MAX_BYTES:
             # Spend the same bcrypt work as any other attempt, then refuse.
-            super().verify(password.encode()[:72].decode(errors="ignore"), encoded)
+            super().verify(_bcrypt_safe(password.encode()).decode(errors="ignore"), encoded)
             return False
         return super().verify(password, encoded)
+
+
+def _bcrypt_safe(secret: bytes) -> bytes:
+    return secret[:BCRYPT_MAX_BYTES]
+
+
+@functools.cache
+def _dummy_bcrypt_hash() -> bytes:
+    return bcrypt.hashpw(b"no such client", bcrypt.gensalt(DUMMY_BCRYPT_COST))
+
+
+def bcrypt_secret_matches(secret: str, hashed: str | None) -> bool:
+    """Return whether a secret matches a raw bcrypt hash ("$2a$…"), as Core checked it.
+
+    Too long a secret, an empty or malformed hash, or no hash at all (an unknown client)
+    are a plain False after the same bcrypt work, so the answer time tells nothing.
+    """
+    raw = secret.encode()
+    too_long = len(raw) > BCRYPT_MAX_BYTES
+    try:
+        expected = hashed.encode("ascii") if hashed else _dummy_bcrypt_hash()
+        matches = bcrypt.checkpw(_bcrypt_safe(raw), expected)
+    except ValueError:
+        bcrypt.checkpw(_bcrypt_safe(raw), _dummy_bcrypt_hash())
+        return False
+    return matches and not too_long and hashed is not None
+
+
+def sha256_hex(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hex_digests_match(digest: str, stored_hex: str) -> bool:
+    """Compare a SHA-256 hex digest with a stored one in constant time."""
+    return hmac.compare_digest(digest, stored_hex.strip().lower())
+
+
+def sha256_secret_matches(secret: str, stored_hex: str) -> bool:
+    return hex_digests_match(sha256_hex(secret), stored_hex)

@@ -301,3 +301,43 @@ class TeamUserObjectPermission(UserObjectPermissionBase):
 
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = "direct team permission"
+
+
+class AccessToken(models.Model):
+    """A short-lived bearer token, for a person or for an API key; only its hash is stored."""
+
+    token_hash = models.CharField("SHA-256 of the token", max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="access_tokens",
+    )
+    api_key = models.ForeignKey(
+        APIKey, on_delete=models.CASCADE, null=True, blank=True, related_name="access_tokens"
+    )
+    scopes = models.CharField(max_length=100, help_text="Space-separated: read write admin.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "access token"
+        verbose_name_plural = "access tokens"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, api_key__isnull=True)
+                    | models.Q(user__isnull=True, api_key__isnull=False)
+                ),
+                name="rbac_accesstoken_one_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = self.user if self.user_id else self.api_key
+        return f"token of {holder}, expires {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())

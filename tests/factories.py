@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import factory
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from backoffice.projects.models import Document, Project
 from rbac import services
@@ -89,3 +96,55 @@ def role(slug: str) -> Role:
 def member(user: User, company: Company, slug: str, team: Team | None = None):
     """Give a user a built-in role through the service, as every caller must."""
     return services.grant_role(user=user, company=company, role=role(slug), team=team)
+
+
+# --- legacy credentials, stored exactly as the importer stores them ---------------------
+
+LEGACY_SAMPLE = Path(__file__).parent / "data" / "legacy_sample"
+
+
+def legacy_truth() -> dict:
+    return json.loads((LEGACY_SAMPLE / "truth.json").read_text(encoding="utf-8"))
+
+
+def legacy_rows(system: str, table: str) -> list[dict]:
+    """Rows of a sample CSV: Core is "," and UTF-8, Portal ";" and UTF-8 with a BOM."""
+    path = LEGACY_SAMPLE / "csv" / system / f"{table}.csv"
+    delimiter = ";" if system == "portal" else ","
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def core_user(*, email: str, password_hash: str) -> User:
+    """A Core user: the jBCrypt hash behind Django's "bcrypt$" algorithm prefix."""
+    return User.objects.create(email=email.strip().lower(), password=f"bcrypt${password_hash}")
+
+
+def portal_user(*, email: str, cognito_sub: str) -> User:
+    """A Portal-only user: no usable password, the Cognito sub to check it against."""
+    user = User(email=email.strip().lower(), cognito_sub=cognito_sub)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def core_api_client(*, company: Company, row: dict) -> APIKey:
+    """A Core api_clients row: prefix = client_id, the bcrypt hash kept as it is."""
+    return APIKey.objects.create(
+        company=company, name=row["name"], prefix=row["client_id"],
+        hashed_key=row["client_secret_hash"], hash_scheme=APIKey.Scheme.BCRYPT,
+        scopes=row["scopes"],
+        revoked_at=parse_datetime(row["revoked_at"]) if row["revoked_at"] else None,
+    )
+
+
+def portal_api_key(*, company: Company, row: dict) -> APIKey:
+    """A Portal api_key row: its 8-character prefix and SHA-256; expiry is Berlin wall time."""
+    expires_at = None
+    if row["expires"]:
+        naive = datetime.fromisoformat(row["expires"])
+        expires_at = naive.replace(tzinfo=ZoneInfo("Europe/Berlin"))
+    return APIKey.objects.create(
+        company=company, name=row["label"], prefix=row["key_prefix"], hashed_key=row["key_sha256"],
+        hash_scheme=APIKey.Scheme.SHA256, scopes="read write", expires_at=expires_at,
+    )

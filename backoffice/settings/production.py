@@ -23,6 +23,15 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# "__Host-": browsers accept the cookie only from HTTPS, for "/", from this exact host.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE_SECONDS", str(8 * 3600)))
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+OTP_REQUIRED_FOR_SUPERUSERS = True
+# No default: invitations must not link to a laptop. invite_unmigrated says so if unset.
+PASSWORD_INVITE_BASE_URL = env("PASSWORD_INVITE_BASE_URL")
 X_FRAME_OPTIONS = "DENY"

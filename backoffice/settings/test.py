@@ -13,3 +13,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# django-axes refuses authenticate() calls without a request, as Client.login() makes them;
+# the lock-out tests switch it on themselves.
+AXES_ENABLED = False
+COGNITO_USER_POOL_ID = None
+COGNITO_APP_CLIENT_ID = None

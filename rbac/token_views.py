@@ -1,0 +1,163 @@
+"""POST /api/v1/auth/token: OAuth2 token endpoint for Core's API clients and for people.
+
+- grant_type=client_credentials: client_id + client_secret (in the body, or HTTP Basic as
+  RFC 6749 prefers), checked against the Core client's bcrypt hash;
+- grant_type=password: username (or email) + password, through Django's authenticate(),
+  so django-axes, Core's bcrypt, Cognito migration and two-factor all apply.
+
+Form-encoded or JSON. Answers are RFC 6749 §5.1 / §5.2 shaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .lockout import lockout_description
+from .models import User
+from .tokens import (
+    SCOPES,
+    CredentialRejected,
+    IssuedToken,
+    access_token_issue,
+    api_client_authenticate,
+    scopes_parse,
+)
+from .two_factor import two_factor_code_valid, two_factor_required
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+
+def _no_store(response: Response) -> Response:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+class TokenView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser]
+    throttle_classes: list = []
+
+    def post(self, request: Request) -> Response:
+        data = request.data if hasattr(request.data, "get") else {}
+        grant_type = _field(data, "grant_type")
+        try:
+            if grant_type == "client_credentials":
+                issued = self._client_credentials(request, data)
+            elif grant_type == "password":
+                issued = self._password(request, data)
+            elif not grant_type:
+                raise OAuthError("invalid_request", "grant_type is required.")
+            else:
+                raise OAuthError(
+                    "unsupported_grant_type", "Use client_credentials or password."
+                )
+        except OAuthError as error:
+            response = Response(
+                {"error": error.error, "error_description": error.description},
+                status=error.status,
+            )
+            if error.status == 401:
+                response["WWW-Authenticate"] = 'Basic realm="api"'
+            return _no_store(response)
+        return _no_store(
+            Response(
+                {
+                    "access_token": issued.raw,
+                    "token_type": "Bearer",
+                    "expires_in": issued.expires_in,
+                    "scope": issued.token.scopes,
+                }
+            )
+        )
+
+    def _client_credentials(self, request: Request, data) -> IssuedToken:
+        client_id, client_secret = _basic_credentials(request)
+        client_id = client_id or _field(data, "client_id")
+        client_secret = client_secret or _field(data, "client_secret")
+        if not client_id or not client_secret:
+            raise OAuthError("invalid_request", "client_id and client_secret are required.")
+        django_request = request._request
+        credentials = {"username": client_id, "grant_type": "client_credentials"}
+        if not AxesProxyHandler.is_allowed(django_request, credentials):
+            raise _locked_out(credentials)
+        try:
+            client = api_client_authenticate(client_id=client_id, client_secret=client_secret)
+        except CredentialRejected as rejected:
+            # Counted by django-axes like a failed log-in, under the client id.
+            user_login_failed.send(
+                sender=__name__, credentials=credentials, request=django_request
+            )
+            raise OAuthError("invalid_client", str(rejected), status=401) from None
+        scopes = _scopes(data, allowed=client.scope_set)
+        return access_token_issue(api_key=client, scopes=scopes)
+
+    def _password(self, request: Request, data) -> IssuedToken:
+        username = _field(data, "username") or _field(data, "email")
+        password = _field(data, "password")
+        if not username or not password:
+            raise OAuthError("invalid_request", "username and password are required.")
+        django_request = request._request
+        user: User | None = authenticate(django_request, username=username, password=password)
+        if user is None:
+            if getattr(django_request, "axes_locked_out", False):
+                raise _locked_out({"username": username})
+            raise OAuthError("invalid_grant", "Wrong e-mail or password.")
+        if two_factor_required(user) and not two_factor_code_valid(
+            user=user, code=_field(data, "otp_token")
+        ):
+            raise OAuthError(
+                "invalid_grant", "This account needs a valid two-factor code in otp_token."
+            )
+        scopes = _scopes(data, allowed=frozenset(SCOPES))
+        return access_token_issue(user=user, scopes=scopes)
+
+
+def _locked_out(credentials: dict) -> OAuthError:
+    error = "invalid_client" if credentials.get("grant_type") else "invalid_grant"
+    return OAuthError(error, lockout_description(), status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+def _field(data, name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _scopes(data, *, allowed: frozenset[str]) -> frozenset[str]:
+    try:
+        return scopes_parse(_field(data, "scope"), allowed=allowed)
+    except ValidationError as error:
+        raise OAuthError("invalid_scope", " ".join(error.messages)) from None
+
+
+def _basic_credentials(request: Request) -> tuple[str, str]:
+    """Return (client_id, client_secret) from HTTP Basic, or empty strings."""
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return "", ""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError("invalid_request", "Malformed HTTP Basic credentials.") from None
+    client_id, _, client_secret = decoded.partition(":")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(client_secret)
+
