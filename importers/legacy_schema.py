@@ -248,7 +248,11 @@ PORTAL_TABLES: dict[str, Table] = {
                 ("member_id", _I, "int(11) NOT NULL"),
                 ("resource_type", _S, "enum('company','team','file') NOT NULL"),
                 ("resource_id", _I, "int(11) NOT NULL"),
-                ("perms", _I, "int(10) unsigned NOT NULL COMMENT '1=read 2=write 4=delete 8=share'"),
+                (
+                    "perms",
+                    _I,
+                    "int(10) unsigned NOT NULL COMMENT '1=read 2=write 4=delete 8=share'",
+                ),
                 ("created", _DT, "datetime NOT NULL"),
             ],
             primary_key=("grant_id",),
