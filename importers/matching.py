@@ -162,11 +162,27 @@ class _Facts:
     people: frozenset[str]
 
 
+# Hosts of platforms where many companies have a page ("facebook.com/acme"): the same
+# host there says nothing about being the same company.
+_PLATFORM_HOSTS = frozenset(
+    {"facebook.com", "linkedin.com", "instagram.com", "twitter.com", "x.com", "xing.com",
+     "youtube.com", "google.com", "sites.google.com", "maps.google.com", "goo.gl", "bit.ly",
+     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "gmx.de",
+     "web.de", "wordpress.com", "blogspot.com", "wix.com", "squarespace.com", "jimdo.com",
+     "github.com", "example.com", "example.org", "example.net"}
+)  # fmt: skip
+
+
+def _company_domain(url: str | None) -> str | None:
+    domain = domain_from_url(url)
+    return None if domain in _PLATFORM_HOSTS else domain
+
+
 def _facts(record: CompanyRecord) -> _Facts:
     names = [normalize_company_name(n) for n in (record.name, record.legal_name) if n]
     form_countries = [name.countries for name in names if name.countries]
     suffix_countries = frozenset.intersection(*form_countries) if form_countries else frozenset()
-    domain = domain_from_url(record.domain)
+    domain = _company_domain(record.domain)
     # Only the record's own country field restores a missing VAT prefix: an inferred
     # country could manufacture a conflict where the digits alone would agree.
     vat = parse_vat(record.vat, record.country)

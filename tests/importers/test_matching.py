@@ -92,6 +92,16 @@ def test_same_name_in_the_same_country_merges_whatever_the_spelling() -> None:
     assert result.merges[0].evidence[0].kind is EvidenceKind.SAME_NAME_SAME_COUNTRY
 
 
+def test_a_shared_platform_host_is_not_a_shared_domain() -> None:
+    result = match_companies(
+        [
+            company("core", 1, "Alpha", domain="facebook.com"),
+            company("portal", 1, "Omega", domain="https://www.facebook.com/omega"),
+        ]
+    )
+    assert not together(result, CORE_1, PORTAL_1)
+
+
 def test_country_from_the_website_tld_counts_as_known() -> None:
     result = match_companies(
         [
@@ -335,11 +345,11 @@ def test_every_record_appears_in_exactly_one_cluster() -> None:
 
 
 def test_a_value_shared_by_too_many_records_is_skipped_and_reported() -> None:
-    records = [company("portal", i, f"Company {i}", domain="gmail.com") for i in range(1, 5)]
+    records = [company("portal", i, f"Company {i}", domain="shared-host.de") for i in range(1, 5)]
     result = match_companies(records, max_block_size=3)
     assert all(len(cluster) == 1 for cluster in result.clusters)
     assert [(b.kind, b.value, b.size) for b in result.skipped_blocks] == [
-        ("domain", "gmail.com", 4)
+        ("domain", "shared-host.de", 4)
     ]
 
 
