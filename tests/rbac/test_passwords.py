@@ -122,7 +122,8 @@ def test_bcrypt_secret_check_refuses_without_raising(secret, hashed):
 
 def test_bcrypt_secret_check_refuses_a_right_secret_padded_past_72_bytes():
     client = TRUTH["known_core_clients"][0]
-    row = next(r for r in legacy_rows("core", "api_clients") if r["client_id"] == client["client_id"])
+    rows = legacy_rows("core", "api_clients")
+    row = next(r for r in rows if r["client_id"] == client["client_id"])
 
     assert bcrypt_secret_matches(client["secret"], row["client_secret_hash"])
     assert not bcrypt_secret_matches(client["secret"].ljust(80, "z"), row["client_secret_hash"])
