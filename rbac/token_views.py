@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,8 +54,15 @@ def _no_store(response: Response) -> Response:
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [FormParser, JSONParser, MultiPartParser]
     throttle_classes: list = []
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # A body that does not parse is a client error in OAuth2's shape too, not the API's.
+        if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
+            body = {"error": "invalid_request", "error_description": str(exc.detail)}
+            return _no_store(Response(body, status=400))
+        return super().handle_exception(exc)
 
     def post(self, request: Request) -> Response:
         data = request.data if hasattr(request.data, "get") else {}
