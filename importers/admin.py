@@ -1,0 +1,157 @@
+"""Import runs, the company review queue, and where each imported object came from."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from backoffice.projects.models import Document, Project
+from rbac.models import APIKey, Company, Membership, Team, User
+
+from .models import ImportRun, LegacyRecord, ReviewPair
+
+IMPORTED_MODELS = (Company, Team, User, Membership, Project, Document, APIKey)
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("started_at", "status", "started_by_name", "duration_s", "rejected_rows")
+    list_filter = ("status",)
+    fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
+              "table_counts", "reject_list")
+    readonly_fields = fields
+
+    @admin.display(description="rejected rows")
+    def rejected_rows(self, run: ImportRun) -> int:
+        return len(run.report.get("rejects", []))
+
+    @admin.display(description="per table")
+    def table_counts(self, run: ImportRun) -> str:
+        columns = ("read", "created", "updated", "merged", "unchanged", "rejected")
+        header = format_html_join("", "<th>{}</th>", ((c,) for c in ("table", *columns)))
+        body = format_html_join(
+            "", "<tr><td>{}</td>" + "<td>{}</td>" * len(columns) + "</tr>",
+            ((name, *(counts.get(c, 0) for c in columns))
+             for name, counts in run.report.get("tables", {}).items()),
+        )
+        return format_html("<table><tr>{}</tr>{}</table>", header, body)
+
+    @admin.display(description="rejects")
+    def reject_list(self, run: ImportRun) -> str:
+        return format_html_join(
+            "", "<li>{}.{} #{}: {}</li>",
+            ((r["source"], r["table"], r["legacy_id"], r["reason"])
+             for r in run.report.get("rejects", [])),
+        )
+
+
+@admin.register(ReviewPair)
+class ReviewPairAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "left_name", "right_name", "reason", "status", "decided_by")
+    list_filter = ("status",)
+    readonly_fields = ("left_source", "left_table", "left_legacy_id", "left_evidence",
+                       "right_source", "right_table", "right_legacy_id", "right_evidence",
+                       "reason", "decided_by", "decided_at", "first_seen_at", "evidence")
+    fields = ("status", "evidence", "reason", "decided_by", "decided_at", "first_seen_at")
+    actions = ("decide_same", "decide_different", "reopen")
+
+    @admin.display(description="left")
+    def left_name(self, pair: ReviewPair) -> str:
+        return pair.left_evidence.get("name", "")
+
+    @admin.display(description="right")
+    def right_name(self, pair: ReviewPair) -> str:
+        return pair.right_evidence.get("name", "")
+
+    @admin.display(description="evidence side by side")
+    def evidence(self, pair: ReviewPair) -> str:
+        keys = sorted(set(pair.left_evidence) | set(pair.right_evidence))
+        rows = format_html_join(
+            "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((k, pair.left_evidence.get(k), pair.right_evidence.get(k)) for k in keys),
+        )
+        return format_html(
+            "<table><tr><th></th><th>{}</th><th>{}</th></tr>{}</table>",
+            f"{pair.left_source}.{pair.left_table} #{pair.left_legacy_id}",
+            f"{pair.right_source}.{pair.right_table} #{pair.right_legacy_id}", rows,
+        )
+
+    def save_model(self, request, obj: ReviewPair, form, change) -> None:
+        if "status" in form.changed_data:
+            obj.decided_by = request.user if obj.status != ReviewPair.Status.OPEN else None
+            obj.decided_at = timezone.now() if obj.status != ReviewPair.Status.OPEN else None
+        super().save_model(request, obj, form, change)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        open_status = status == ReviewPair.Status.OPEN
+        count = queryset.update(
+            status=status,
+            decided_by=None if open_status else request.user,
+            decided_at=None if open_status else timezone.now(),
+        )
+        self.message_user(
+            request,
+            f"{count} pair(s) marked {status}; the next import applies the decision.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Same company (merge on the next import)")
+    def decide_same(self, request, queryset) -> None:
+        self._decide(request, queryset, ReviewPair.Status.SAME)
+
+    @admin.action(description="Different companies (keep apart)")
+    def decide_different(self, request, queryset) -> None:
+        self._decide(request, queryset, ReviewPair.Status.DIFFERENT)
+
+    @admin.action(description="Reopen")
+    def reopen(self, request, queryset) -> None:
+        self._decide(request, queryset, ReviewPair.Status.OPEN)
+
+
+@admin.register(LegacyRecord)
+class LegacyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("source", "table", "legacy_id", "content_type", "object_id", "is_origin",
+                    "updated_at")
+    list_filter = ("source", "table", "is_origin")
+    search_fields = ("legacy_id",)
+    list_select_related = ("content_type",)
+
+
+class LegacyOriginInline(ReadOnlyAdminMixin, GenericTabularInline):
+    model = LegacyRecord
+    verbose_name = "legacy origin"
+    verbose_name_plural = "legacy origin"
+    fields = ("source", "table", "legacy_id", "is_origin", "imported_at", "updated_at")
+    readonly_fields = fields
+    extra = 0
+
+
+def add_legacy_origin_inlines() -> None:
+    """Show the legacy rows on the admin page of every imported model.
+
+    rbac and projects must not import importers, so the inline is added from here, to
+    admin classes they registered already (importers comes after them in INSTALLED_APPS).
+    """
+    for model in IMPORTED_MODELS:
+        model_admin = admin.site._registry.get(model)
+        if model_admin is None or LegacyOriginInline in model_admin.inlines:
+            continue
+        model_admin.inlines = [*model_admin.inlines, LegacyOriginInline]
+
+
+add_legacy_origin_inlines()
