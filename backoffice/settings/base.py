@@ -179,13 +179,49 @@ REST_FRAMEWORK = {
         "rbac.api_auth.BearerTokenAuthentication",
         "rbac.api_auth.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "rbac.api_auth.HasCredentialScope",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "backoffice.api.schema.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    # Limit/offset without COUNT: one extra row tells whether a next page exists.
+    "DEFAULT_PAGINATION_CLASS": "backoffice.api.pagination.LimitOffsetNoCountPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "backoffice.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "backoffice.api.throttling.APIKeyRateThrottle",
+        "backoffice.api.throttling.UserRateThrottle",
+        "backoffice.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env("API_THROTTLE_KEY_RATE", "600/min"),
+        "user": env("API_THROTTLE_USER_RATE", "1200/min"),
+        "anon": env("API_THROTTLE_ANON_RATE", "60/min"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Back-office API",
+    "DESCRIPTION": "The merged REST API of Core and Portal. See docs/api.md.",
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CompanyStatusEnum": "rbac.models.Company.Status",
+        "ProjectStatusEnum": "backoffice.projects.models.Project.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,0 +1,51 @@
+"""One error format for every API failure: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.views import exception_handler
+
+
+def api_exception_handler(exc: Exception, context: dict):
+    # Services validate with full_clean(); their errors are the client's, not the server's.
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    response.data = {"error": describe(exc, response.data)}
+    return response
+
+
+def describe(exc: exceptions.APIException, data) -> dict:
+    """Return code, message and details of a DRF exception that the default handler rendered."""
+    if isinstance(exc, exceptions.ValidationError):
+        return {"code": "invalid", "message": "The request is not valid.", "details": data}
+    if isinstance(exc, exceptions.Throttled):
+        return {
+            "code": "throttled",
+            "message": "Too many requests; retry later.",
+            "details": {"retry_after": exc.wait},
+        }
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    return {"code": code, "message": str(exc.detail), "details": None}
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    error = ErrorBodySerializer()

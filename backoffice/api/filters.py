@@ -1,0 +1,69 @@
+"""Query filters. Ids are plain numbers, never checked for existence: an unknown id and
+another company's id both give an empty list, so filters cannot probe."""
+
+from __future__ import annotations
+
+from django import forms
+from django_filters import rest_framework as filters
+
+from backoffice.projects.models import Document, Project
+from rbac.models import Company, Membership, Team
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class CompanyFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="iexact")
+    name_contains = filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = Company
+        fields = ["name", "country", "status", "vat_number", "domain"]
+
+
+class TeamFilter(filters.FilterSet):
+    company = IdFilter()
+    parent = IdFilter()
+    name = filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Team
+        fields = ["company", "parent", "name"]
+
+
+class MembershipFilter(filters.FilterSet):
+    company = IdFilter()
+    team = IdFilter()
+    user = IdFilter()
+    role = filters.CharFilter(field_name="role__slug")
+    company_scope = filters.BooleanFilter(
+        field_name="team", lookup_expr="isnull", label="Only company-wide roles (true) or only team roles (false)."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["company", "team", "user", "role", "company_scope"]
+
+
+class ProjectFilter(filters.FilterSet):
+    company = IdFilter()
+    team = IdFilter()
+    code = filters.CharFilter()
+
+    class Meta:
+        model = Project
+        fields = ["company", "team", "code", "status", "archived"]
+
+
+class DocumentFilter(filters.FilterSet):
+    company = IdFilter()
+    team = IdFilter()
+    project = IdFilter()
+    uploaded_after = filters.IsoDateTimeFilter(field_name="uploaded_at", lookup_expr="gte")
+    uploaded_before = filters.IsoDateTimeFilter(field_name="uploaded_at", lookup_expr="lt")
+
+    class Meta:
+        model = Document
+        fields = ["company", "team", "project", "content_type", "uploaded_after", "uploaded_before"]
