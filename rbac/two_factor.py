@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
-from django_otp import match_token, user_has_device
+from django_otp import devices_for_user, match_token, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from .models import User
@@ -50,6 +50,16 @@ class TwoFactorAdminLoginForm(OTPAdminAuthenticationForm):
                 )
             self.clean_otp(user)
         return cleaned
+
+    def _chosen_device(self, user):
+        # django-otp wants the device picked from a list shown after a first attempt; a
+        # person with one device (the usual case) gets it without that extra round.
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class SuperuserTwoFactorMiddleware:
