@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -818,7 +818,7 @@ class Loader:
                 company = self.company_of.get(("core", row["organization_id"]))
                 if company is None:
                     self.report.reject("core", "projects", str(row["id"]),
-                                       f"its organization {row['organization_id']} was not imported")
+                                       _missing("organization", row["organization_id"]))
                     continue
                 team = self.team_of.get(("core", row["department_id"]))
                 cents = row.get("budget_cents")
@@ -901,7 +901,7 @@ class Loader:
                     company = self.company_of.get(("core", row["organization_id"]))
                     if company is None:
                         self.report.reject("core", "api_clients", str(row["id"]),
-                                           f"its organization {row['organization_id']} was not imported")
+                                           _missing("organization", row["organization_id"]))
                         continue
                     values = {
                         "company_id": company, "name": _text(row["name"])[:200],
@@ -919,7 +919,7 @@ class Loader:
                     company = self.company_of.get(("portal", row["company_id"]))
                     if company is None:
                         self.report.reject("portal", "api_key", str(row["key_id"]),
-                                           f"its company {row['company_id']} does not exist in Portal")
+                                           _missing("company", row["company_id"]))
                         continue
                     values = {
                         "company_id": company, "name": _text(fix_mojibake(row["label"]))[:200],
@@ -954,7 +954,8 @@ class Loader:
                 item.planned.values["role_id"] = self.roles[winner.role_slug].pk
                 if item is not winner and item.role_slug != winner.role_slug:
                     self.report.conflict(
-                        "role_outranked", row=f"{item.source}.{item.table} #{item.planned.legacy_id}",
+                        "role_outranked",
+                        row=f"{item.source}.{item.table} #{item.planned.legacy_id}",
                         user=scope[0], company=scope[1], team=scope[2],
                         kept=winner.role_slug, dropped=item.role_slug,
                         rule="several roles in one scope: the highest rank wins",
@@ -990,7 +991,7 @@ class Loader:
             team = None
         elif team is None and scope == "department":
             self.report.reject("core", "user_roles", legacy_id,
-                               f"{role_name} needs a department, and user {row['user_id']} has none")
+                               f"{role_name} needs a department; user {row['user_id']} has none")
             return
         values = {"user_id": user_pk, "company_id": company, "team_id": team,
                   "created_at": row.get("granted_at") or self.now}
@@ -1083,6 +1084,12 @@ class Loader:
                 perm_model.objects.bulk_create(objs, batch_size=WRITE_BATCH_SIZE,
                                                ignore_conflicts=True)
             self.prov.flush()
+
+
+def _missing(kind: str, legacy_id: Any) -> str:
+    if kind == "organization":
+        return f"its organization {legacy_id} was not imported"
+    return f"its {kind} {legacy_id} does not exist in Portal"
 
 
 def _evidence(record: CompanyRecord) -> dict[str, Any]:

@@ -27,7 +27,8 @@ class LegacyRecord(models.Model):
     object_id = models.BigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
     fingerprint = models.CharField(
-        max_length=64, help_text="SHA-256 of the normalised legacy row: tells unchanged from updated."
+        max_length=64,
+        help_text="SHA-256 of the normalised legacy row: tells unchanged from updated.",
     )
     is_origin = models.BooleanField(
         default=True,

@@ -119,7 +119,8 @@ def test_every_row_that_must_be_rejected_is_rejected_with_a_reason(imported, db,
             hits = [
                 reason for (s, t, i), reason in rejected.items()
                 if (s, t) == (must["source"], must["table"])
-                and i.endswith(f":{member_id}") and (team_id is None or i == f"{team_id}:{member_id}")
+                and i.endswith(f":{member_id}")
+                and (team_id is None or i == f"{team_id}:{member_id}")
             ]
         else:
             hits = [rejected.get((must["source"], must["table"], str(must["id"])))]

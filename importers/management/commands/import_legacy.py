@@ -25,8 +25,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--core", help="postgresql:// URL of Core, or a folder of its CSV export")
-        parser.add_argument("--portal", help="mysql:// URL of Portal, or a folder of its CSV export")
+        parser.add_argument("--core", help="postgresql:// URL of Core or its CSV folder")
+        parser.add_argument("--portal", help="mysql:// URL of Portal or its CSV folder")
         parser.add_argument("--cognito", help="JSON of `aws cognito-idp list-users`")
         parser.add_argument("--dry-run", action="store_true",
                             help="Do everything, report it, then roll back: nothing is written.")
@@ -36,7 +36,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not (options["core"] or options["portal"] or options["cognito"]):
-            raise CommandError("Nothing to import: give at least one of --core, --portal, --cognito.")
+            raise CommandError(
+                "Nothing to import: give at least one of --core, --portal, --cognito."
+            )
         recorded = {
             name: mask_password(options[name]) if options[name] else None
             for name in ("core", "portal", "cognito")
@@ -59,7 +61,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except KeyboardInterrupt:
             self._record_failure(recorded, started, "interrupted")
-            raise CommandError("Interrupted: the import was rolled back, nothing changed.") from None
+            raise CommandError(
+                "Interrupted: the import was rolled back, nothing changed."
+            ) from None
         if not options["dry_run"]:
             ImportRun.objects.create(
                 started_by_name=_os_user(), options=recorded, status=ImportRun.Status.SUCCEEDED,
