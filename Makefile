@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+SAMPLE := tests/data/legacy_sample
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_legacy --core $(SAMPLE)/csv/core --portal $(SAMPLE)/csv/portal \
+		--cognito $(SAMPLE)/cognito-users.json --report var/import-report.json
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
