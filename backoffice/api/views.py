@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -44,7 +45,20 @@ class LeanListMixin:
         return self.get_paginated_response(s.rows_to_representation(page, plan))
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class HistorySafeMixin:
+    """Keep an API key out of django-simple-history's `history_user`.
+
+    DRF copies request.user onto the Django request, where the history middleware reads it;
+    a key is not a User row, so its writes are recorded without a user.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.user, APIKeyPrincipal):
+            request._request.user = AnonymousUser()
+
+
+class ScopedViewSet(HistorySafeMixin, viewsets.GenericViewSet):
     """Base: the queryset is what the caller may view, through an rbac-based selector."""
 
     permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, ObjectActionPermission]
@@ -282,7 +296,7 @@ GRANT_FILTERS = [
 ]
 
 
-class GrantViewSet(viewsets.GenericViewSet):
+class GrantViewSet(HistorySafeMixin, viewsets.GenericViewSet):
     """Direct permissions of a person on one object (Portal's permission grants).
 
     Visible to, and managed by, the administrators of the object's company.
