@@ -7,7 +7,7 @@ import hashlib
 import hmac
 
 import bcrypt
-from django.contrib.auth.hashers import BCryptPasswordHasher
+from django.contrib.auth.hashers import BCryptPasswordHasher, get_hasher
 
 # bcrypt reads at most 72 bytes of a password; bcrypt 5 raises ValueError beyond that.
 BCRYPT_MAX_BYTES = 72
@@ -25,11 +25,22 @@ class LegacyBCryptPasswordHasher(BCryptPasswordHasher):
     algorithm = "bcrypt"
 
     def verify(self, password: str, encoded: str) -> bool:
-        if password is not None and len(password.encode()) > BCRYPT_MAX_BYTES:
+        too_long = password is not None and len(password.encode()) > BCRYPT_MAX_BYTES
+        if too_long:
             # Spend the same bcrypt work as any other attempt, then refuse.
-            super().verify(_bcrypt_safe(password.encode()).decode(errors="ignore"), encoded)
-            return False
-        return super().verify(password, encoded)
+            password = _bcrypt_safe(password.encode()).decode(errors="ignore")
+        correct = super().verify(password, encoded) and not too_long
+        if not correct:
+            _spend_default_hasher(password)
+        return correct
+
+
+def _spend_default_hasher(password: str | None) -> None:
+    # A right legacy password costs bcrypt plus the re-hash with the default hasher; a wrong
+    # one would cost bcrypt alone, and the difference would tell a right guess apart early.
+    default = get_hasher("default")
+    if default.algorithm != LegacyBCryptPasswordHasher.algorithm:
+        default.encode(password or "", default.salt())
 
 
 def _bcrypt_safe(secret: bytes) -> bytes:

@@ -115,9 +115,10 @@ def api_key_authenticate(*, raw_key: str) -> APIKey:
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) <= API_KEY_PREFIX_LENGTH:
         raise CredentialRejected("Malformed API key.")
     digest = sha256_hex(raw_key)
-    candidates = APIKey.objects.select_related("company").filter(
+    # No join and no ORDER BY: the principal needs only company_id, and this runs per request.
+    candidates = APIKey.objects.filter(
         prefix=raw_key[:API_KEY_PREFIX_LENGTH], hash_scheme=APIKey.Scheme.SHA256
-    )
+    ).order_by()
     # Several keys may share a 20-bit prefix: compare each, in constant time.
     match = None
     for candidate in candidates:
@@ -199,11 +200,13 @@ def access_tokens_revoke_for_user(*, user: User) -> int:
 
 def access_token_authenticate(*, raw_token: str) -> AccessToken:
     """Return the live token for a raw bearer token, or raise CredentialRejected."""
-    token = (
-        AccessToken.objects.select_related("user", "api_key", "api_key__company")
+    # One indexed row with its person or key; no ORDER BY (the hash is unique).
+    found = list(
+        AccessToken.objects.select_related("user", "api_key")
         .filter(token_hash=sha256_hex(raw_token.strip()))
-        .first()
+        .order_by()
     )
+    token = found[0] if found else None
     if token is None:
         raise CredentialRejected("Invalid bearer token.")
     _check_live(token, what="token")

@@ -102,7 +102,8 @@ def test_token_endpoint_locks_a_person_and_the_lock_ends_after_the_cool_off(clie
 
 def test_token_endpoint_locks_a_core_client_by_client_id(client):
     known = next(c for c in legacy_truth()["known_core_clients"] if not c["revoked"])
-    row = next(r for r in legacy_rows("core", "api_clients") if r["client_id"] == known["client_id"])
+    rows = legacy_rows("core", "api_clients")
+    row = next(r for r in rows if r["client_id"] == known["client_id"])
     core_api_client(company=CompanyFactory(), row=row)
     data = {"grant_type": "client_credentials", "client_id": known["client_id"]}
     for _ in range(LIMIT):

@@ -93,6 +93,21 @@ def test_an_unknown_email_spends_the_default_hasher_like_a_known_one(monkeypatch
     assert calls, "an unknown e-mail must cost a hash, or timing tells who has an account"
 
 
+def test_a_wrong_legacy_password_spends_the_default_hasher_as_a_right_one_does(monkeypatch):
+    entry = KNOWN[0]
+    _core_user(entry)
+    hasher_class = type(get_hasher("default"))
+    calls = []
+    original = hasher_class.encode
+    monkeypatch.setattr(
+        hasher_class, "encode", lambda self, *args: calls.append(1) or original(self, *args)
+    )
+
+    assert _log_in(entry["email"], "wrong") is None
+
+    assert calls, "a wrong legacy password must cost the re-hash a right one costs"
+
+
 def test_a_user_without_a_password_spends_the_default_hasher_too(monkeypatch):
     portal_user(email="p@example.test", cognito_sub="sub-1")
     hasher_class = type(get_hasher("default"))
