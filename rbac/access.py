@@ -63,9 +63,9 @@ def role_permission_names(role_ids: set[int]) -> dict[int, frozenset[str]]:
 
 
 def build_access_profile(user) -> AccessProfile:
-    memberships = list(
-        Membership.objects.filter(user_id=user.pk).select_related("role", "team", "company")
-    )
+    # No company join: the profile needs only company_id, and joining the company made the
+    # planner hash all of rbac_company (a sequential scan) on every request.
+    memberships = list(Membership.objects.filter(user_id=user.pk).select_related("role", "team"))
     role_perms = role_permission_names({m.role_id for m in memberships}) if memberships else {}
 
     company_perms: dict[int, set[str]] = defaultdict(set)
