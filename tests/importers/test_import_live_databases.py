@@ -79,11 +79,12 @@ def csv_report(django_db_setup, django_db_blocker) -> ImportReport:
 
 @pytest.fixture(scope="module")
 def imported(
-    django_db_setup, django_db_blocker, csv_report, core_url, portal_url, tmp_path_factory
+    core_url, portal_url, django_db_setup, django_db_blocker, csv_report, tmp_path_factory
 ) -> Iterator[ImportReport]:
     """Import from the live databases once per module, rolled back at its end.
 
-    Depends on `csv_report` so that the CSV import has run, and been rolled back, first.
+    The servers are checked first, so a missing one skips before any import; then
+    `csv_report` runs the CSV import, rolled back, before this one starts.
     """
     report_path = tmp_path_factory.mktemp("live") / "report.json"
     with django_db_blocker.unblock(), transaction.atomic():
