@@ -10,8 +10,17 @@ from backoffice.projects.models import Document, Project
 from rbac.models import Company, Membership, Team
 
 
+class IdField(forms.IntegerField):
+    """A database id: out-of-range numbers are a 400, not an overflow in the database driver."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class IdFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class CompanyFilter(filters.FilterSet):
