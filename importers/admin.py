@@ -12,7 +12,9 @@ from django.utils.html import format_html, format_html_join
 from backoffice.projects.models import Document, Project
 from rbac.models import APIKey, Company, Membership, Team, User
 
+from .admin_csv import LegacyCSVImportViews
 from .models import ImportRun, LegacyRecord, ReviewPair
+from .resources import add_export_actions
 
 IMPORTED_MODELS = (Company, Team, User, Membership, Project, Document, APIKey)
 
@@ -35,6 +37,9 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
               "table_counts", "reject_list")
     readonly_fields = fields
+
+    def get_urls(self) -> list:
+        return [*LegacyCSVImportViews(self).urls(), *super().get_urls()]
 
     @admin.display(description="rejected rows")
     def rejected_rows(self, run: ImportRun) -> int:
@@ -155,3 +160,4 @@ def add_legacy_origin_inlines() -> None:
 
 
 add_legacy_origin_inlines()
+add_export_actions()

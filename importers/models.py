@@ -79,6 +79,7 @@ class ImportRun(models.Model):
         verbose_name = "import run"
         verbose_name_plural = "import runs"
         ordering = ["-started_at"]
+        permissions = [("run_import", "Can import a legacy CSV export from the admin")]
 
     def __str__(self) -> str:
         return f"import of {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

@@ -1,0 +1,340 @@
+"""Import one legacy CSV export from the admin: upload, preview (a dry run), confirm.
+
+The preview and the import are the loader itself, run on a source that holds only the
+uploaded table: the same reading, normalisation, merging, provenance and report as the
+import_legacy command. What the other tables would have told the loader (which company
+a Portal company id became, what Core says about a person) is taken from the rows
+already imported, through their LegacyRecords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+import uuid
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models import Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from backoffice.projects.models import Project
+from importers.legacy_schema import TABLES, System
+from importers.loader import FieldRules, Loader, Planned
+from importers.models import ImportRun, LegacyRecord
+from importers.report import OUTCOMES, ImportReport
+from importers.sources import CSV_DIALECTS, CSVSource, SourceError
+from rbac.models import Membership, Role, User
+
+RUN_IMPORT_PERMISSION = "importers.run_import"
+UPLOAD_FOLDER = "legacy-uploads"
+SESSION_KEY = "legacy_csv_uploads"
+SYSTEM_NAMES = {"core": "Core", "portal": "Portal"}
+# Tables that cannot be imported alone, and why (the command imports them).
+WHOLE_EXPORT_ONLY: dict[tuple[str, str], str] = {
+    ("core", "organizations"): (
+        "companies are matched against every company row of both systems and their "
+        "people, so they are imported with the import_legacy command"
+    ),
+    ("portal", "company"): (
+        "companies are matched against every company row of both systems and their "
+        "people, so they are imported with the import_legacy command"
+    ),
+    ("core", "user_roles"): (
+        "a Core role's scope is the user's organization and department from users.csv, "
+        "so roles are imported with users by the import_legacy command"
+    ),
+}
+
+
+def uploadable_tables() -> list[tuple[str, str]]:
+    return [
+        (system, table)
+        for system, tables in TABLES.items() if system in SYSTEM_NAMES
+        for table in tables if (system, table) not in WHOLE_EXPORT_ONLY
+    ]
+
+
+# --- the import of one table -------------------------------------------------------------
+
+class OneTableSource:
+    """A CSV source that shows the loader one table and every other table as empty."""
+
+    def __init__(self, source: CSVSource, table: str) -> None:
+        self.source = source
+        self.system: System = source.system
+        self.table = table
+
+    def iter_batches(self, table: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        if table != self.table:
+            return iter(())
+        return self.source.iter_batches(table, batch_size)
+
+    def count(self, table: str) -> int | None:
+        return self.source.count(table) if table == self.table else 0
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> OneTableSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass
+class OneTableLoader(Loader):
+    """The loader, with the id maps of the tables not uploaded filled from provenance."""
+
+    table: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.system = (self.core or self.portal).system
+        maps = {
+            ("core", "organizations"): self.company_of, ("portal", "company"): self.company_of,
+            ("core", "departments"): self.team_of, ("portal", "team"): self.team_of,
+        }
+        for (system, table), target in maps.items():
+            for legacy_id, pk in self.prov.object_ids(system, table).items():
+                target[(system, int(legacy_id))] = pk
+        self.member = {int(i): pk for i, pk in self.prov.object_ids("portal", "member").items()}
+        self.file_of = {int(i): pk for i, pk in self.prov.object_ids("portal", "file").items()}
+        # Documents only need the user; roles, which need the place, are not uploadable.
+        self.core_user = {
+            int(i): (pk, None, None) for i, pk in self.prov.object_ids("core", "users").items()
+        }
+        places = {
+            pk: (pk, company, team) for pk, company, team in
+            Project.objects.values_list("pk", "company_id", "team_id")
+        }
+        self.project_of = {
+            int(i): places[pk] for i, pk in self.prov.object_ids("core", "projects").items()
+            if pk in places
+        }
+        self._people_from_other_tables()
+        self._roles_from_other_tables()
+
+    def _elsewhere(self, model: type) -> Subquery:
+        """Return the pks of `model` objects that legacy rows of other tables also made."""
+        return Subquery(
+            LegacyRecord.objects.filter(content_type=ContentType.objects.get_for_model(model))
+            .exclude(source=self.system, table=self.table)
+            .values("object_id")
+        )
+
+    def _people_from_other_tables(self) -> None:
+        # What the other systems said about a person is what the user holds now: without
+        # it, a Portal upload would switch off a Core superuser or an active Core user.
+        for email, active, verified, superuser, sub in User.objects.filter(
+            pk__in=self._elsewhere(User)
+        ).values_list("email", "is_active", "email_verified", "is_superuser", "cognito_sub"):
+            key = email.lower()
+            facts = self.people[key]
+            facts.core_active |= active
+            facts.email_verified |= verified
+            facts.superuser |= superuser
+            if sub and facts.sub is None and self.sub_owner.setdefault(sub, key) == key:
+                facts.sub = sub
+
+    def _roles_from_other_tables(self) -> None:
+        ranks = dict(Role.objects.values_list("pk", "rank"))
+        self.held_elsewhere: dict[tuple[int, int, int | None], tuple[int, int]] = {
+            (user, company, team): (role, ranks[role]) for user, company, team, role in
+            Membership.objects.filter(pk__in=self._elsewhere(Membership)).values_list(
+                "user_id", "company_id", "team_id", "role_id")
+        }
+
+    def write(
+        self, source: str, table: str, model: type[models.Model], planned: list[Planned],
+        key_map: dict[Hashable, int], rules: FieldRules,
+    ) -> dict[str, int]:
+        # In a full run the highest role in a scope wins over every system's rows; here
+        # the other system's role is the one already held.
+        if model is Membership:
+            ranks = dict(Role.objects.values_list("pk", "rank"))
+            for p in planned:
+                held = self.held_elsewhere.get(p.key)
+                if held and held[1] > ranks[p.values["role_id"]]:
+                    self.report.conflict(
+                        "role_outranked", row=f"{source}.{table} #{p.legacy_id}",
+                        user=p.key[0], company=p.key[1], team=p.key[2],
+                        kept=held[0], dropped=p.values["role_id"],
+                        rule="several roles in one scope: the highest rank wins",
+                    )
+                    p.values["role_id"] = held[0]
+        return super().write(source, table, model, planned, key_map, rules)
+
+
+def import_legacy_table(
+    *, system: str, table: str, folder: Path, dry_run: bool, history_user: User | None = None,
+) -> ImportReport:
+    """Import one table's CSV export found in `folder`, in one transaction."""
+    if (system, table) in WHOLE_EXPORT_ONLY:
+        raise SourceError(f"{table}.csv cannot be imported alone: "
+                          f"{WHOLE_EXPORT_ONLY[(system, table)]}.")
+    started = time.monotonic()
+    report = ImportReport(dry_run=dry_run)
+    source = OneTableSource(CSVSource(system, folder), table)
+    with transaction.atomic():
+        loader = OneTableLoader(
+            core=source if system == "core" else None,
+            portal=source if system == "portal" else None,
+            cognito_path=None, report=report, history_user=history_user, table=table,
+        )
+        loader.run()
+        if dry_run:
+            transaction.set_rollback(True)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
+def run_stored_upload(upload: dict[str, str], *, dry_run: bool, user: User) -> ImportReport:
+    """Import an upload kept in the default storage; SourceError names the uploaded file."""
+    with default_storage.open(upload["path"], "rb") as stored:
+        content = stored.read()
+    if hashlib.sha256(content).hexdigest() != upload["sha256"]:
+        raise SourceError(f"{upload['name']} changed since its preview; upload it again.")
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = Path(folder) / f"{upload['table']}.csv"
+        csv_path.write_bytes(content)
+        try:
+            return import_legacy_table(
+                system=upload["system"], table=upload["table"], folder=Path(folder),
+                dry_run=dry_run, history_user=user,
+            )
+        except SourceError as error:
+            text = str(error).replace(str(csv_path), upload["name"]).replace(folder, "")
+            raise SourceError(text) from error
+
+
+# --- the admin pages ----------------------------------------------------------------
+
+class LegacyCSVUploadForm(forms.Form):
+    table = forms.ChoiceField(
+        label="legacy table",
+        choices=[
+            (f"{system}.{table}", f"{SYSTEM_NAMES[system]} {table}.csv "
+                                  f"({CSV_DIALECTS[system]['description']})")
+            for system, table in uploadable_tables()
+        ],
+    )
+    file = forms.FileField(label="CSV export")
+
+
+def _report_context(report: ImportReport) -> dict[str, Any]:
+    return {
+        "outcomes": ("read", *OUTCOMES),
+        "table_rows": [
+            (name, [getattr(counts, outcome) for outcome in ("read", *OUTCOMES)])
+            for name, counts in report.tables.items() if counts.read
+        ],
+        "report": report,
+    }
+
+
+class LegacyCSVImportViews:
+    """The upload, preview and confirm pages, under the import runs' admin URLs."""
+
+    def __init__(self, model_admin: admin.ModelAdmin) -> None:
+        self.model_admin = model_admin
+
+    def urls(self) -> list:
+        wrap = self.model_admin.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload), name="importers_importrun_upload"),
+            path("upload/<uuid:token>/confirm/", wrap(self.confirm),
+                 name="importers_importrun_upload_confirm"),
+        ]
+
+    def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": ImportRun._meta, "title": "Upload a legacy CSV export", **extra,
+        }
+
+    @staticmethod
+    def _check(request: HttpRequest) -> None:
+        if not request.user.has_perm(RUN_IMPORT_PERMISSION):
+            raise PermissionDenied
+
+    def upload(self, request: HttpRequest) -> HttpResponse:
+        self._check(request)
+        form = LegacyCSVUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = self._store(form)
+            try:
+                report = run_stored_upload(upload, dry_run=True, user=request.user)
+            except SourceError as error:
+                default_storage.delete(upload["path"])
+                form.add_error("file", str(error))
+            else:
+                token = str(uuid.uuid4())
+                request.session[SESSION_KEY] = {
+                    **request.session.get(SESSION_KEY, {}), token: upload}
+                return TemplateResponse(
+                    request, "admin/importers/importrun/upload_preview.html",
+                    self._context(request, upload=upload, token=token,
+                                  **_report_context(report)),
+                )
+        return TemplateResponse(request, "admin/importers/importrun/upload.html",
+                                self._context(request, form=form))
+
+    @staticmethod
+    def _store(form: LegacyCSVUploadForm) -> dict[str, str]:
+        system, table = form.cleaned_data["table"].split(".")
+        content = form.cleaned_data["file"].read()
+        name = default_storage.save(f"{UPLOAD_FOLDER}/{uuid.uuid4()}/{table}.csv",
+                                    ContentFile(content))
+        return {"system": system, "table": table, "path": name,
+                "name": form.cleaned_data["file"].name,
+                "sha256": hashlib.sha256(content).hexdigest()}
+
+    def confirm(self, request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+        self._check(request)
+        uploads = request.session.get(SESSION_KEY, {})
+        upload = uploads.get(str(token))
+        if request.method != "POST" or upload is None:
+            messages.error(request, "That upload is no longer waiting; upload the file again.")
+            return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
+        started = time.monotonic()
+        options = {"upload": upload["name"], "table": f"{upload['system']}.{upload['table']}",
+                   "sha256": upload["sha256"], "dry_run": False}
+        try:
+            report = run_stored_upload(upload, dry_run=False, user=request.user)
+        except SourceError as error:
+            ImportRun.objects.create(
+                started_by=request.user, started_by_name=request.user.get_username(),
+                options=options, status=ImportRun.Status.FAILED, error=str(error),
+                duration_s=time.monotonic() - started,
+            )
+            messages.error(request, str(error))
+            return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
+        finally:
+            request.session[SESSION_KEY] = {
+                key: value for key, value in uploads.items() if key != str(token)}
+            default_storage.delete(upload["path"])
+        run = ImportRun.objects.create(
+            started_by=request.user, started_by_name=request.user.get_username(),
+            options=options, status=ImportRun.Status.SUCCEEDED,
+            duration_s=report.duration_s, report=report.as_dict(),
+        )
+        messages.success(request, f"{upload['name']} imported: {len(report.rejects)} rows "
+                                  "rejected, see the run's report.")
+        if self.model_admin.has_view_permission(request, run):
+            return HttpResponseRedirect(
+                reverse("admin:importers_importrun_change", args=[run.pk]))
+        return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
