@@ -17,8 +17,10 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixi
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
-from .admin_scoping import ScopedAdminMixin, ScopedInlineMixin, ScopedModelAdmin
+from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
+from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
 from .models import (
+    AccessToken,
     APIKey,
     Company,
     CompanyUserObjectPermission,
@@ -28,6 +30,7 @@ from .models import (
     TeamUserObjectPermission,
     User,
 )
+from .two_factor import TwoFactorAdminLoginForm
 
 
 def _apply_service(request, call) -> bool:
@@ -176,6 +179,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
                                         "password1", "password2")}),)
     filter_horizontal = ("groups", "user_permissions")
     readonly_fields = ("last_login", "date_joined")
+    actions = [invite_to_set_password]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -303,7 +307,9 @@ def _permissions_html(row):
             codename = perm.split(".", 1)[1]
             action, _, model = codename.partition("_")
             actions[model].append(action)
-        summary = "; ".join(f"{model}: {', '.join(sorted(a))}" for model, a in sorted(actions.items()))
+        summary = "; ".join(
+            f"{model}: {', '.join(sorted(done))}" for model, done in sorted(actions.items())
+        )
         by_scope.append((grant["scope"], summary))
     return format_html_join("<br>", "<b>{}</b>: {}", by_scope)
 
@@ -382,7 +388,7 @@ class MembershipAdmin(ScopedModelAdmin):
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(ScopedModelAdmin):
+class APIKeyAdmin(APIKeyCreateOnceMixin, ScopedModelAdmin):
     list_display = ("name", "company", "prefix", "hash_scheme", "scopes", "expires_at",
                     "revoked_at", "last_used_at")
     list_select_related = ("company",)
@@ -417,5 +423,10 @@ class DirectPermissionAdmin(admin.ModelAdmin):
         return False
 
 
+admin.site.register(AccessToken, AccessTokenAdmin)
 admin.site.register(CompanyUserObjectPermission, DirectPermissionAdmin)
 admin.site.register(TeamUserObjectPermission, DirectPermissionAdmin)
+
+# Staff with a TOTP device, and superusers where production requires it, give a code.
+admin.site.login_form = TwoFactorAdminLoginForm
+admin.site.login_template = "otp/admin111/login.html"

@@ -12,12 +12,15 @@ pytestmark = pytest.mark.django_db
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 # Pages a company admin is refused by design: global definitions and other people's grants.
 SCOPED_APPS = {"rbac", "projects"}
-SUPERUSER_ONLY_ADD = {"rbac.company", "rbac.user", "rbac.role", "rbac.companyuserobjectpermission",
-                      "rbac.teamuserobjectpermission", "projects.projectuserobjectpermission",
-                      "projects.documentuserobjectpermission"}
-SUPERUSER_ONLY_LIST = {"rbac.companyuserobjectpermission", "rbac.teamuserobjectpermission",
-                       "projects.projectuserobjectpermission",
-                       "projects.documentuserobjectpermission"}
+SUPERUSER_ONLY_ADD = {
+    "rbac.accesstoken", "rbac.company", "rbac.user", "rbac.role",
+    "rbac.companyuserobjectpermission", "rbac.teamuserobjectpermission",
+    "projects.projectuserobjectpermission", "projects.documentuserobjectpermission",
+}
+SUPERUSER_ONLY_LIST = {
+    "rbac.accesstoken", "rbac.companyuserobjectpermission", "rbac.teamuserobjectpermission",
+    "projects.projectuserobjectpermission", "projects.documentuserobjectpermission",
+}
 
 
 @pytest.fixture

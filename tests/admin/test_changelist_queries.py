@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(kind: str, company, count: int, team) -> None:
-    for n in range(count):
+    for _ in range(count):
         if kind == "company":
             other = CompanyFactory()
             member(_rows.actor, other, "admin")
