@@ -6,10 +6,38 @@
 #   anything else is executed as given
 set -eu
 
+# On the servers the database password is not in any file: the RDS-managed
+# secret is read at start with the instance profile, so a password rotation
+# needs only a (rolling) restart. DATABASE_URL, when set, wins.
+if [ -z "${DATABASE_URL:-}" ] && [ -n "${DATABASE_SECRET_ARN:-}" ]; then
+    DATABASE_URL="$(python3 - <<'PY'
+import json
+import os
+from urllib.parse import quote
+
+import boto3
+
+secret = json.loads(
+    boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DATABASE_SECRET_ARN"])["SecretString"]
+)
+print(
+    "postgres://{}:{}@{}:{}/{}?sslmode=require".format(
+        quote(secret["username"], safe=""),
+        quote(secret["password"], safe=""),
+        os.environ["DATABASE_HOST"],
+        os.environ.get("DATABASE_PORT", "5432"),
+        os.environ.get("DATABASE_NAME", "backoffice"),
+    )
+)
+PY
+)"
+    export DATABASE_URL
+fi
+
 case "${1:-serve}" in
 serve)
     exec gunicorn backoffice.wsgi:application \
-        --bind "0.0.0.0:${PORT:-8000}" \
+        --bind "${BIND_ADDRESS:-0.0.0.0}:${PORT:-8000}" \
         --worker-class gthread \
         --workers "${GUNICORN_WORKERS:-3}" \
         --threads "${GUNICORN_THREADS:-4}" \
