@@ -1,6 +1,9 @@
 # One customer-managed key for the data of this environment: RDS storage,
 # Performance Insights, the RDS master-password secret, S3 objects, ECR images.
 data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:In a key policy, Resource "*" means this key only; the account root statement is the AWS default that lets IAM policies grant use of the key.
+  #checkov:skip=CKV_AWS_111:Same key-policy statement: "*" is this key, and write access is constrained by IAM policies in the account.
+  #checkov:skip=CKV_AWS_356:Same key-policy statement: "*" is this key, not every resource.
   # Key administration and use are delegated to IAM policies of this account
   # (the AWS-recommended default statement); services use it through grants.
   statement {
@@ -11,6 +14,30 @@ data "aws_iam_policy_document" "kms" {
     principals {
       type        = "AWS"
       identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  # CloudWatch Logs encrypts the VPC flow-log group with this key.
+  statement {
+    sid = "CloudWatchLogsUse"
+    actions = [
+      "kms:Encrypt*",
+      "kms:Decrypt*",
+      "kms:ReEncrypt*",
+      "kms:GenerateDataKey*",
+      "kms:Describe*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${var.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/${var.project}/${var.environment}/*"]
     }
   }
 }

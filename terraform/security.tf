@@ -100,6 +100,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_ssh_from_lb" {
+  #checkov:skip=CKV_AWS_24:False positive: the source is the load balancer's security group (referenced_security_group_id), not 0.0.0.0/0; asserted in tests/security.tftest.hcl.
   security_group_id            = aws_security_group.app.id
   description                  = "SSH through the jump host only"
   ip_protocol                  = "tcp"

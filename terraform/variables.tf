@@ -42,6 +42,28 @@ variable "vpc_cidr" {
   }
 }
 
+variable "availability_zones" {
+  description = "The two availability zones used (fixed, so the set never changes under a running system)."
+  type        = list(string)
+  default     = ["eu-west-1a", "eu-west-1b"]
+
+  validation {
+    condition     = length(var.availability_zones) == 2 && alltrue([for az in var.availability_zones : startswith(az, var.region)])
+    error_message = "availability_zones must list exactly two zones of var.region."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps VPC flow logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (e.g. 90, 365)."
+  }
+}
+
 variable "admin_cidr" {
   description = "The only network allowed to SSH to the load balancer (bastion). Never 0.0.0.0/0."
   type        = string

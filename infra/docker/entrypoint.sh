@@ -44,8 +44,8 @@ serve)
         --timeout "${GUNICORN_TIMEOUT:-60}" \
         --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-30}" \
         --keep-alive "${GUNICORN_KEEPALIVE:-75}" \
-        --max-requests "${GUNICORN_MAX_REQUESTS:-1000}" \
-        --max-requests-jitter 100 \
+        --max-requests "${GUNICORN_MAX_REQUESTS:-0}" \
+        --max-requests-jitter "$(( ${GUNICORN_MAX_REQUESTS:-0} / 10 ))" \
         --forwarded-allow-ips "${GUNICORN_FORWARDED_ALLOW_IPS:-127.0.0.1}" \
         --access-logfile - \
         --error-logfile -

@@ -80,7 +80,7 @@ start_backend() {
         DJANGO_SETTINGS_MODULE=backoffice.settings.local DJANGO_DEBUG=false \
         BACKOFFICE_VAR_DIR="$WORK/$backend/var" \
         BIND_ADDRESS=127.0.0.1 PORT="${PORT[$backend]}" \
-        GUNICORN_WORKERS=2 GUNICORN_THREADS=4 GUNICORN_GRACEFUL_TIMEOUT=20 GUNICORN_MAX_REQUESTS="${GUNICORN_MAX_REQUESTS:-0}" \
+        GUNICORN_WORKERS=2 GUNICORN_THREADS=4 GUNICORN_GRACEFUL_TIMEOUT=20 \
         GUNICORN_FORWARDED_ALLOW_IPS=127.0.0.1 \
         setsid "$ROOT/infra/docker/entrypoint.sh" serve \
         >>"$WORK/$backend/gunicorn.log" 2>&1 &

@@ -3,12 +3,6 @@
 #   terraform init -backend=false && terraform test
 
 mock_provider "aws" {
-  mock_data "aws_availability_zones" {
-    defaults = {
-      names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    }
-  }
-
   mock_data "aws_caller_identity" {
     defaults = {
       account_id = "123456789012"
@@ -46,6 +40,12 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/mock"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/backoffice/prod/vpc-flow-logs"
     }
   }
 
