@@ -56,7 +56,7 @@ def test_export_writes_a_v21_collection_and_an_environment(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps seeded roles
 def test_exported_collection_runs_green_with_newman(live_server, tmp_path):
     newman = tool("newman")
     admin = seed_company_admin()

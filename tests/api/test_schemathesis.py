@@ -17,7 +17,7 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20")
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps seeded roles
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server, tmp_path):
     executable = Path(sys.executable).with_name("schemathesis")
     if not executable.exists():
