@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backoffice.projects.models import Document, Project
-from backoffice.projects.selectors import documents_for_user, projects_for_user
+from backoffice.projects.selectors import projects_for_user
 from rbac.models import Company, Membership, Role, Team, User
 from rbac.selectors import companies_for_user, teams_for_user, users_for_user
 

@@ -8,7 +8,12 @@ from functools import cache
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -22,7 +27,12 @@ from rbac import services as rbac_services
 from rbac.access import access_profile
 from rbac.models import Company
 from rbac.principals import APIKeyPrincipal
-from rbac.selectors import companies_for_user, memberships_for_user, objects_for_user, teams_for_user
+from rbac.selectors import (
+    companies_for_user,
+    memberships_for_user,
+    objects_for_user,
+    teams_for_user,
+)
 
 from . import serializers as s
 from .filters import CompanyFilter, DocumentFilter, MembershipFilter, ProjectFilter, TeamFilter

@@ -11,7 +11,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
-from tests.factories import CompanyFactory, DocumentFactory, ProjectFactory, TeamFactory, UserFactory, member
+from tests.factories import (
+    CompanyFactory,
+    DocumentFactory,
+    ProjectFactory,
+    TeamFactory,
+    UserFactory,
+    member,
+)
 
 PASSWORD = "a long example password"
 

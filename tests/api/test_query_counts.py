@@ -20,7 +20,7 @@ MAX_QUERIES = 10
 
 def add_rows(world, n: int) -> None:
     ours = world.ours
-    for i in range(n):
+    for _ in range(n):
         team = TeamFactory(company=ours.company, parent=ours.team)
         ProjectFactory(company=ours.company, team=team)
         document = DocumentFactory(company=ours.company, team=team)
