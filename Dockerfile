@@ -24,7 +24,10 @@
 #   GUNICORN_GRACEFUL_TIMEOUT=30  seconds in-flight requests get after SIGTERM
 #   GUNICORN_KEEPALIVE=75  longer than nginx's upstream keepalive_timeout (60 s) so
 #                        gunicorn never closes a connection nginx is about to reuse
-#   GUNICORN_MAX_REQUESTS=1000 (+ jitter 100) recycle workers to cap memory growth
+#   GUNICORN_MAX_REQUESTS=0  worker recycling off: the rolling-deploy rehearsal
+#                        (infra/rehearsal) showed gthread workers recycling under
+#                        load stall queued requests for up to 10 s; set N (jitter
+#                        N/10 is added) only if worker memory is seen to grow
 
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
@@ -63,7 +66,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     GUNICORN_TIMEOUT=60 \
     GUNICORN_GRACEFUL_TIMEOUT=30 \
     GUNICORN_KEEPALIVE=75 \
-    GUNICORN_MAX_REQUESTS=1000
+    GUNICORN_MAX_REQUESTS=0
 
 # Fixed numeric ids so file ownership on the host and in volumes is predictable.
 RUN groupadd --system --gid 10001 app \
