@@ -36,7 +36,13 @@ fi
 
 case "${1:-serve}" in
 serve)
-    exec gunicorn backoffice.wsgi:application \
+    # gunicorn >= 24 opens a control socket under $HOME, which is read-only in
+    # the container: keep it in /tmp when this gunicorn has the option.
+    set --
+    if gunicorn --help 2>/dev/null | grep -q -- '--control-socket '; then
+        set -- --control-socket "${GUNICORN_CONTROL_SOCKET:-/tmp/gunicorn.ctl}"
+    fi
+    exec gunicorn backoffice.wsgi:application "$@" \
         --bind "${BIND_ADDRESS:-0.0.0.0}:${PORT:-8000}" \
         --worker-class gthread \
         --workers "${GUNICORN_WORKERS:-3}" \

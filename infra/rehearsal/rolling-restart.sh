@@ -81,7 +81,7 @@ start_backend() {
         BACKOFFICE_VAR_DIR="$WORK/$backend/var" \
         BIND_ADDRESS=127.0.0.1 PORT="${PORT[$backend]}" \
         GUNICORN_WORKERS=2 GUNICORN_THREADS=4 GUNICORN_GRACEFUL_TIMEOUT=20 \
-        GUNICORN_FORWARDED_ALLOW_IPS=127.0.0.1 \
+        GUNICORN_FORWARDED_ALLOW_IPS=127.0.0.1 GUNICORN_CONTROL_SOCKET="$WORK/$backend/gunicorn.ctl" \
         setsid "$ROOT/infra/docker/entrypoint.sh" serve \
         >>"$WORK/$backend/gunicorn.log" 2>&1 &
     echo $! >"$WORK/$backend/pid"
