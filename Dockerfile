@@ -83,7 +83,7 @@ COPY --chmod=0755 infra/docker/entrypoint.sh /usr/local/bin/entrypoint.sh
 USER 10001:10001
 
 # Static files are collected at build time with the embedded local settings
-# (SQLite, throwaway key generated for this one command, never stored).
+# (SQLite and their public development key: no production secret is involved).
 RUN DJANGO_SETTINGS_MODULE=backoffice.settings.local \
     python3 manage.py collectstatic --noinput \
     && find /app -name '__pycache__' -prune -exec rm -rf {} +
