@@ -561,7 +561,10 @@ step_image_run() {
     podman "${PODMAN_ARGS[@]}" image exists "$image" || { not_possible "no image: the podman-image step did not build one"; return; }
     port="$("$INFRA_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     image_env "$port" >"$WORK/image.env"
+    # --health-interval=disable: no systemd timer (there may be no systemd); the
+    # check is run once by hand below.
     if podman "${PODMAN_ARGS[@]}" run -d --rm --name "$name" --network host --env-file "$WORK/image.env" \
+        --health-interval=disable \
         "$image" >/dev/null 2>"$WORK/podman-run.log"; then
         code="$(get_healthz "$port")"
         uid="$(podman "${PODMAN_ARGS[@]}" exec "$name" id -u 2>/dev/null || echo '?')"
@@ -574,7 +577,7 @@ step_image_run() {
         return 0
     fi
     local why
-    why="$(tr '\n' ' ' <"$WORK/podman-run.log" | cut -c1-160)"
+    why="$(grep -m1 '^Error' "$WORK/podman-run.log" || head -n1 "$WORK/podman-run.log")"
     echo "podman run failed: $why"
     # The OCI runtime cannot start containers in this sandbox (e.g. setrlimit
     # refused). Still prove the image's own filesystem serves /healthz as its
