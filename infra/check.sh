@@ -93,6 +93,10 @@ summary() {
         [[ "${STEP_STATUS[$i]}" == "failed" ]] && failed=$((failed + 1))
     done
     say ""
+    if [[ -f "$WORK/rehearsal.numbers" ]]; then
+        cat "$WORK/rehearsal.numbers"
+        say ""
+    fi
     if ((failed > 0)); then
         say "infra-check: $failed step(s) failed"
         return 1
@@ -470,6 +474,8 @@ step_rehearsal() {
     failed="$(sed -n 's/^failed \([0-9]*\)$/\1/p' "$WORK/rehearsal/load.out" 2>/dev/null | tail -1)"
     requests="$(sed -n 's/^requests \([0-9]*\)$/\1/p' "$WORK/rehearsal/load.out" 2>/dev/null | tail -1)"
     p99="$(sed -n 's/^p99_ms \(.*\)$/\1/p' "$WORK/rehearsal/load.out" 2>/dev/null | tail -1)"
+    printf 'rehearsal (rolling restart of both backends under load): requests %s, p99 %s ms\nfailed %s\n' \
+        "${requests:-?}" "${p99:-?}" "${failed:-?}" >"$WORK/rehearsal.numbers"
     if ((rc == 0)) && [[ "$failed" == 0 ]]; then
         printf 'requests %s, failed 0, p99 %s ms' "$requests" "$p99" >"$REASON"
         return 0
