@@ -75,8 +75,9 @@ render() {
 start_backend() {
     local backend="$1"
     mkdir -p "$WORK/$backend"
-    # The image's entrypoint, with the app's venv instead of the image's.
-    PATH="$(dirname "$APP_PYTHON"):$PATH" \
+    # The image's entrypoint, with the app's venv instead of the image's; the
+    # embedded local settings (SQLite), whatever DATABASE_URL the caller has.
+    env -u DATABASE_URL -u DJANGO_SETTINGS_MODULE PATH="$(dirname "$APP_PYTHON"):$PATH" \
         DJANGO_SETTINGS_MODULE=backoffice.settings.local DJANGO_DEBUG=false \
         BACKOFFICE_VAR_DIR="$WORK/$backend/var" \
         BIND_ADDRESS=127.0.0.1 PORT="${PORT[$backend]}" \
