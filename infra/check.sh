@@ -199,7 +199,8 @@ step_tools() {
         venv_tool "$tool" || missing+=("$tool")
     done
     if ((${#missing[@]})); then
-        fail "missing after install: ${missing[*]} (the steps that need them say so)"
+        # e.g. not root, so no apt-get; the steps that need these say so themselves.
+        not_possible "missing and not installable here: ${missing[*]}"
         return
     fi
     echo "terraform $(terraform version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')," \
