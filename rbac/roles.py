@@ -86,6 +86,10 @@ def attach_role_permissions(apps, app_label: str, models_by_kind: dict[str, list
     app_config.models_module = True  # create_permissions skips apps without models
     create_permissions(app_config, verbosity=0, apps=apps)
     app_config.models_module = None
+    _give_roles_permissions(apps, app_label, models_by_kind)
+
+
+def _give_roles_permissions(apps, app_label: str, models_by_kind: dict[str, list[str]]) -> None:
     Permission = apps.get_model("auth", "Permission")
     Role = apps.get_model("rbac", "Role")
     for definition in BUILT_IN_ROLES:
@@ -103,3 +107,25 @@ def attach_role_permissions(apps, app_label: str, models_by_kind: dict[str, list
                     codename__in=names,
                 )
                 role.permissions.add(*perms)
+
+
+RBAC_ROLE_MODELS = {
+    "company": ["company"],
+    "team": ["team"],
+    "membership": ["membership"],
+    "apikey": ["apikey"],
+}
+
+
+def restore_built_in_roles(role_models_by_app: dict[str, dict[str, list[str]]]) -> None:
+    """Re-create the built-in roles on a database emptied after migrating (e.g. a test flush).
+
+    Works on the live app registry; content types and permissions are re-created first.
+    """
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for app_label, models_by_kind in role_models_by_app.items():
+        _give_roles_permissions(apps, app_label, models_by_kind)

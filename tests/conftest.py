@@ -24,6 +24,35 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def built_in_roles(request):
+    """Make sure the roles seeded by migrations exist.
+
+    A transactional test empties every table when it ends (Django's flush), the roles of
+    the data migration included; the tests after it would then find no role, or roles
+    without their permissions.
+    """
+    uses_database = request.node.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(request.fixturenames)
+    )
+    if not uses_database:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from backoffice.projects.roles import PROJECT_ROLE_MODELS
+    from rbac.models import Role
+    from rbac.roles import RBAC_ROLE_MODELS, restore_built_in_roles
+
+    # A serialized rollback can bring the role rows back without their permissions.
+    complete = Role.objects.filter(
+        slug="owner", permissions__codename__in=["delete_company", "delete_document"]
+    ).count() == 2
+    if not complete:
+        restore_built_in_roles({"rbac": RBAC_ROLE_MODELS, "projects": PROJECT_ROLE_MODELS})
+
+
 @pytest.fixture
 def password() -> str:
     return factories.DEFAULT_PASSWORD

@@ -1,19 +1,10 @@
 from django.db import migrations
 
-from rbac.roles import attach_role_permissions
+from rbac.roles import RBAC_ROLE_MODELS, attach_role_permissions
 
 
 def seed_roles(apps, schema_editor):
-    attach_role_permissions(
-        apps,
-        "rbac",
-        {
-            "company": ["company"],
-            "team": ["team"],
-            "membership": ["membership"],
-            "apikey": ["apikey"],
-        },
-    )
+    attach_role_permissions(apps, "rbac", RBAC_ROLE_MODELS)
 
 
 class Migration(migrations.Migration):

@@ -1,10 +1,11 @@
 from django.db import migrations
 
+from backoffice.projects.roles import PROJECT_ROLE_MODELS
 from rbac.roles import attach_role_permissions
 
 
 def give_roles_project_permissions(apps, schema_editor):
-    attach_role_permissions(apps, "projects", {"content": ["project", "document"]})
+    attach_role_permissions(apps, "projects", PROJECT_ROLE_MODELS)
 
 
 class Migration(migrations.Migration):
