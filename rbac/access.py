@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -19,13 +20,35 @@ from .models import Membership, Team
 CACHE_ATTRIBUTE = "_rbac_access_profile"
 
 
+class Grant(NamedTuple):
+    """One membership, reduced to what permission checks read."""
+
+    company_id: int
+    team_id: int | None
+    role_id: int
+    rank: int
+
+
 @dataclass
 class AccessProfile:
-    memberships: list[Membership]
+    user_id: int
+    grants: list[Grant]
     company_perms: dict[int, frozenset[str]]
     team_perms: dict[int, frozenset[str]]
     # (model label, object id) -> direct guardian permissions, filled lazily.
     direct_cache: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    _memberships: list[Membership] | None = None
+
+    @property
+    def memberships(self) -> list[Membership]:
+        """The membership objects themselves, loaded only by the pages that show them."""
+        if self._memberships is None:
+            self._memberships = list(
+                Membership.objects.filter(user_id=self.user_id).select_related(
+                    "role", "team", "company"
+                )
+            )
+        return self._memberships
 
     def scope_perms(self, company_id: int | None, team_id: int | None) -> frozenset[str]:
         perms = self.company_perms.get(company_id, frozenset()) if company_id else frozenset()
@@ -42,10 +65,10 @@ class AccessProfile:
     def best_rank(self, company_id: int, *, needs: str | None = None) -> int | None:
         """Return the highest rank the user holds at company scope, optionally with a permission."""
         ranks = [
-            m.role.rank
-            for m in self.memberships
-            if m.company_id == company_id
-            and m.team_id is None
+            grant.rank
+            for grant in self.grants
+            if grant.company_id == company_id
+            and grant.team_id is None
             and (needs is None or needs in self.company_perms.get(company_id, frozenset()))
         ]
         return max(ranks, default=None)
@@ -63,35 +86,43 @@ def role_permission_names(role_ids: set[int]) -> dict[int, frozenset[str]]:
 
 
 def build_access_profile(user) -> AccessProfile:
-    # No company join: the profile needs only company_id, and joining the company made the
-    # planner hash all of rbac_company (a sequential scan) on every request.
-    memberships = list(Membership.objects.filter(user_id=user.pk).select_related("role", "team"))
-    role_perms = role_permission_names({m.role_id for m in memberships}) if memberships else {}
+    # Plain rows, not model objects: building 200 memberships with their roles and teams
+    # as objects cost more than all of the profile's queries together. No company join:
+    # only company_id is needed, and the join made the planner scan every company.
+    rows = list(
+        Membership.objects.filter(user_id=user.pk).values_list(
+            "company_id", "team_id", "role_id", "role__rank", "team__ancestry"
+        )
+    )
+    grants = [Grant(company, team, role, rank) for company, team, role, rank, _ in rows]
+    role_perms = role_permission_names({grant.role_id for grant in grants}) if grants else {}
 
     company_perms: dict[int, set[str]] = defaultdict(set)
     team_roots: dict[int, set[str]] = defaultdict(set)
-    for membership in memberships:
-        perms = role_perms.get(membership.role_id, frozenset())
-        if membership.team_id is None:
-            company_perms[membership.company_id] |= perms
+    root_prefixes: dict[int, str] = {}
+    for company_id, team_id, role_id, _rank, ancestry in rows:
+        perms = role_perms.get(role_id, frozenset())
+        if team_id is None:
+            company_perms[company_id] |= perms
         else:
-            team_roots[membership.team_id] |= perms
+            team_roots[team_id] |= perms
+            root_prefixes[team_id] = f"{ancestry}{team_id}/"
 
     team_perms: dict[int, set[str]] = defaultdict(set)
     if team_roots:
-        roots = {m.team_id: m.team for m in memberships if m.team_id}
         covering = reduce(
-            or_, (Q(ancestry__startswith=team.subtree_prefix) for team in roots.values())
+            or_, (Q(ancestry__startswith=prefix) for prefix in root_prefixes.values())
         )
         for team_id, ancestry in Team.objects.filter(
-            Q(pk__in=roots) | covering
+            Q(pk__in=team_roots) | covering
         ).values_list("pk", "ancestry"):
             lineage = {team_id, *(int(part) for part in ancestry.strip("/").split("/") if part)}
             for root_id in lineage & team_roots.keys():
                 team_perms[team_id] |= team_roots[root_id]
 
     return AccessProfile(
-        memberships=memberships,
+        user_id=user.pk,
+        grants=grants,
         company_perms={cid: frozenset(p) for cid, p in company_perms.items()},
         team_perms={tid: frozenset(p) for tid, p in team_perms.items()},
     )

@@ -87,7 +87,7 @@ def company_administered_by(*, user, company: Company) -> bool:
 
 
 def user_company_ids(*, user) -> list[int]:
-    return sorted({m.company_id for m in access_profile(user).memberships})
+    return sorted({grant.company_id for grant in access_profile(user).grants})
 
 
 def company_access_view(*, company: Company) -> list[dict]:
