@@ -290,6 +290,7 @@ def run_measurements(users: BenchUsers, repetitions: int,
     from backoffice.projects.models import Document
     from rbac.access import build_access_profile
     from rbac.models import User
+    from rbac.pagination import slice_ids_first
     from rbac.selectors import companies_for_user, objects_for_user
 
     def fresh_member() -> User:
@@ -302,7 +303,7 @@ def run_measurements(users: BenchUsers, repetitions: int,
             queryset = queryset.select_related("company", "team")
         else:
             queryset = queryset.prefetch_related("company", "team")
-        return list(objects_for_user(user=user, queryset=queryset)[:50])
+        return slice_ids_first(objects_for_user(user=user, queryset=queryset), 0, 50)
 
     sample_document = first_document_page(fresh_member())[-1]
     results = [

@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import selectors
 from .access import access_profile
 from .models import Company, Role, User
+from .pagination import IdsFirstPaginator
 from .scopes import scope_lookups
 
 
@@ -34,6 +35,7 @@ class ScopedAdminMixin:
 
     show_full_result_count = False  # no second COUNT over the whole table
     list_per_page = 50
+    paginator = IdsFirstPaginator
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

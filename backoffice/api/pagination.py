@@ -4,6 +4,8 @@ than the page itself."""
 from __future__ import annotations
 
 from rest_framework.pagination import LimitOffsetPagination
+
+from rbac.pagination import slice_ids_first
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -17,7 +19,7 @@ class LimitOffsetNoCountPagination(LimitOffsetPagination):
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
-        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        rows = slice_ids_first(queryset, self.offset, self.offset + self.limit + 1)
         self.has_next = len(rows) > self.limit
         return rows[: self.limit]
 
