@@ -292,6 +292,9 @@ start_moto() {
         >"$WORK/moto.log" 2>&1 &
     MOTO_PID=$!
     CLEANUP_PIDS+=("$MOTO_PID")
+    # Steps run in a subshell, so the list above never reaches the final cleanup: stop
+    # the server when this step's subshell ends.
+    trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
     for _ in $(seq 1 100); do
         if "$INFRA_VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then
             return 0
