@@ -145,6 +145,25 @@ class ObjectPermissionPagesMixin(GuardedModelAdminMixin):
         return Form
 
 
+class StaffReadsSuperuserWritesMixin:
+    """Every staff user may read these pages; only superusers may write."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
 class UserCreationForm(BaseUserCreationForm):
     class Meta:
         model = User
@@ -158,7 +177,9 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+    # Staff see the people of their companies; changing a person, who may belong to
+    # several companies, is for superusers.
     add_form = UserCreationForm
     form = UserChangeForm
     ordering = ("email",)
@@ -187,22 +208,6 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
             return queryset
         return queryset.filter(pk__in=selectors.users_for_user(user=request.user).values("pk"))
 
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        # Staff see the people of their companies; changing a person, who may belong to
-        # several companies, is for superusers.
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
 
 @admin.register(Company)
@@ -335,27 +340,13 @@ class TeamAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(SimpleHistoryAdmin):
+class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
+    # Roles are global definitions: staff read them, only superusers add or edit them.
     list_display = ("name", "slug", "rank")
     search_fields = ("name", "slug")
     filter_horizontal = ("permissions",)
     prepopulated_fields = {"slug": ("name",)}
 
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    # Roles are global definitions: only superusers add or edit them.
-    def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
 
 @admin.register(Membership)
