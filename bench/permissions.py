@@ -290,8 +290,7 @@ def run_measurements(users: BenchUsers, repetitions: int,
     from backoffice.projects.models import Document
     from rbac.access import build_access_profile
     from rbac.models import User
-    from rbac.pagination import slice_ids_first
-    from rbac.selectors import companies_for_user, objects_for_user
+    from rbac.selectors import companies_for_user, visible_page
 
     def fresh_member() -> User:
         # A new object each time, so the access profile cached on it is built again.
@@ -303,7 +302,7 @@ def run_measurements(users: BenchUsers, repetitions: int,
             queryset = queryset.select_related("company", "team")
         else:
             queryset = queryset.prefetch_related("company", "team")
-        return slice_ids_first(objects_for_user(user=user, queryset=queryset), 0, 50)
+        return visible_page(user=user, queryset=queryset, start=0, stop=50)
 
     sample_document = first_document_page(fresh_member())[-1]
     results = [

@@ -90,8 +90,12 @@ class Document(models.Model):
         ordering = ["-uploaded_at", "-id"]
         permissions = [("share_document", "Can share document")]
         indexes = [
-            models.Index(fields=["company", "-uploaded_at"], name="projects_doc_company_recent"),
-            models.Index(fields=["team", "-uploaded_at"], name="projects_doc_team_recent"),
+            # Covering the default order: a page of one company's or team's documents is a
+            # scan of the index alone (rbac.selectors.visible_page).
+            models.Index(
+                fields=["company", "-uploaded_at", "-id"], name="projects_doc_company_recent"
+            ),
+            models.Index(fields=["team", "-uploaded_at", "-id"], name="projects_doc_team_recent"),
         ]
 
     def __str__(self) -> str:
