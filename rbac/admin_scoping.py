@@ -8,7 +8,6 @@ objects they may see.
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin

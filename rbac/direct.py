@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from guardian.models import UserObjectPermission, UserObjectPermissionBase
@@ -42,9 +41,3 @@ def direct_object_ids(user, model: type[models.Model], codename: str) -> list:
         return list(rows.values_list("content_object_id", flat=True))
     return [model._meta.pk.to_python(pk) for pk in rows.filter(content_type=ct).values_list(
         "object_pk", flat=True)]
-
-
-def permission_for(model: type[models.Model], codename: str) -> Permission:
-    return Permission.objects.get(
-        content_type=ContentType.objects.get_for_model(model), codename=codename
-    )

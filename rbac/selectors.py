@@ -8,9 +8,9 @@ from operator import or_
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 
-from .access import AccessProfile, access_profile
-from .direct import direct_object_ids, direct_perms_on
-from .models import APIKey, Company, Membership, Role, Team, User
+from .access import access_profile
+from .direct import direct_object_ids
+from .models import Company, CompanyUserObjectPermission, Membership, Team, User
 from .pagination import slice_ids_first
 from .principals import APIKeyPrincipal
 from .scopes import scope_lookups
@@ -110,12 +110,6 @@ def memberships_for_user(*, user, action: str = "view") -> QuerySet[Membership]:
     )
 
 
-def api_keys_for_user(*, user, action: str = "view") -> QuerySet[APIKey]:
-    return objects_for_user(
-        user=user, queryset=APIKey.objects.select_related("company"), action=action
-    )
-
-
 def users_for_user(*, user) -> QuerySet[User]:
     """Return the users the actor may see: themselves and the members of what they can see."""
     if user.is_superuser:
@@ -124,22 +118,8 @@ def users_for_user(*, user) -> QuerySet[User]:
     return User.objects.filter(Q(pk=user.pk) | Q(pk__in=visible))
 
 
-def roles_grantable_by(*, user, company: Company) -> QuerySet[Role]:
-    """Return the roles the user may grant in a company: ranked at or below their own."""
-    if user.is_superuser:
-        return Role.objects.all()
-    rank = access_profile(user).best_rank(company.pk, needs="rbac.manage_permissions")
-    if rank is None:
-        return Role.objects.none()
-    return Role.objects.filter(rank__lte=rank)
-
-
 def company_administered_by(*, user, company: Company) -> bool:
     return user.is_superuser or user.has_perm("rbac.manage_permissions", company)
-
-
-def user_company_ids(*, user) -> list[int]:
-    return sorted({grant.company_id for grant in access_profile(user).grants})
 
 
 def company_access_view(*, company: Company) -> list[dict]:
@@ -170,38 +150,9 @@ def company_access_view(*, company: Company) -> list[dict]:
 
 
 def _direct_company_grants(company: Company) -> dict[int, list[str]]:
-    from .models import CompanyUserObjectPermission
-
     grants: dict[int, list[str]] = {}
     for user_id, codename in CompanyUserObjectPermission.objects.filter(
         content_object=company
     ).values_list("user_id", "permission__codename"):
         grants.setdefault(user_id, []).append(f"rbac.{codename}")
     return grants
-
-
-def explain_access(*, user, obj: models.Model) -> list[str]:
-    """Return human-readable reasons why the user holds permissions on an object."""
-    from .scopes import scope_of
-
-    profile: AccessProfile = access_profile(user)
-    company_id, team_id = scope_of(obj)
-    reasons = []
-    for m in profile.memberships:
-        if m.company_id != company_id:
-            continue
-        if m.team_id is None:
-            reasons.append(f"{m.role} of the company")
-        elif team_id and team_id in profile.team_perms and (
-            m.team_id == team_id or str(m.team_id) in _lineage(obj, team_id)
-        ):
-            reasons.append(f"{m.role} of team {m.team}")
-    direct = direct_perms_on(user, obj)
-    if direct:
-        reasons.append("direct grant: " + ", ".join(sorted(direct)))
-    return reasons
-
-
-def _lineage(obj: models.Model, team_id: int) -> list[str]:
-    team = obj if isinstance(obj, Team) else Team.objects.filter(pk=team_id).first()
-    return team.ancestry.strip("/").split("/") if team else []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from guardian.models import UserObjectPermission, UserObjectPermissionBase
 from guardian.shortcuts import assign_perm, remove_perm
+from guardian.utils import get_direct_obj_perms_models
 
 from .access import access_profile, forget_access_profile
-from .direct import direct_permission_model, is_direct_table
 from .models import Company, Membership, Role, Team, User
 from .scopes import scope_of
 
@@ -61,9 +62,6 @@ def revoke_role(*, membership: Membership, revoked_by: User | None = None) -> No
 def _remove_company_direct_grants(*, user: User, company: Company) -> None:
     # Every direct-permission table whose objects carry a company: drop the user's rows
     # on this company's objects, so leaving a company leaves nothing behind.
-    from guardian.utils import get_direct_obj_perms_models  # noqa: PLC0415
-    from guardian.models import UserObjectPermissionBase, UserObjectPermission
-
     for perm_model in get_direct_obj_perms_models(UserObjectPermissionBase, UserObjectPermission):
         target = perm_model._meta.get_field("content_object").related_model
         if target is Company:
@@ -76,19 +74,22 @@ def grant_object_permission(
     *, user: User, obj: models.Model, action: str, granted_by: User | None = None
 ) -> None:
     """Give one user one permission on one object (a direct guardian grant)."""
-    codename = action if "_" in action else f"{action}_{obj._meta.model_name}"
     _check_can_share(actor=granted_by, obj=obj)
-    assign_perm(codename, user, obj)
+    assign_perm(_codename(obj, action), user, obj)
     forget_access_profile(user)
 
 
 def revoke_object_permission(
     *, user: User, obj: models.Model, action: str, revoked_by: User | None = None
 ) -> None:
-    codename = action if "_" in action else f"{action}_{obj._meta.model_name}"
     _check_can_share(actor=revoked_by, obj=obj)
-    remove_perm(codename, user, obj)
+    remove_perm(_codename(obj, action), user, obj)
     forget_access_profile(user)
+
+
+def _codename(obj: models.Model, action: str) -> str:
+    """Accept "view" as well as "view_document"."""
+    return action if "_" in action else f"{action}_{obj._meta.model_name}"
 
 
 def _check_can_share(*, actor: User | None, obj: models.Model) -> None:
@@ -98,10 +99,6 @@ def _check_can_share(*, actor: User | None, obj: models.Model) -> None:
     company = Company(pk=company_id)
     if not actor.has_perm("rbac.manage_permissions", company):
         raise PermissionDenied("Only the company's administrators can grant object permissions.")
-
-
-def direct_permission_table_is_fk(model: type[models.Model]) -> bool:
-    return is_direct_table(direct_permission_model(model))
 
 
 @transaction.atomic
@@ -132,10 +129,3 @@ def company_create(**fields) -> Company:
     company.full_clean()
     company.save()
     return company
-
-
-def role_by_slug(slug: str) -> Role:
-    try:
-        return Role.objects.get(slug=slug)
-    except Role.DoesNotExist as exc:
-        raise ValidationError(f"There is no role {slug!r}.") from exc
