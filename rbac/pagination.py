@@ -20,8 +20,14 @@ def slice_ids_first(queryset: QuerySet, start: int, stop: int) -> list:
     if fields and "id" not in fields and "pk" not in fields:
         return list(queryset[start:stop])  # a values() list without its key: nothing to join by
     ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    return rows_in_order(queryset, ids)
+
+
+def rows_in_order(queryset: QuerySet, ids: list) -> list:
+    """Return the rows of a queryset (objects or values() dicts) with these ids, in their order."""
     if not ids:
         return []
+    fields = queryset._fields
     rows = queryset.order_by().filter(pk__in=ids)
     if fields:
         key = "pk" if "pk" in fields else "id"

@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 
 from .access import access_profile
 from .direct import direct_object_ids
 from .models import Company, CompanyUserObjectPermission, Membership, Team, User
-from .pagination import slice_ids_first
+from .pagination import rows_in_order, slice_ids_first
 from .principals import APIKeyPrincipal
 from .scopes import scope_lookups
 
@@ -63,16 +64,16 @@ def visible_page(*, user, queryset: QuerySet, start: int, stop: int, action: str
     A user who sees a few hundred companies sees thousands of documents: ORing the
     conditions makes the database fetch every visible row to sort it. Each condition alone
     is a sorted scan of one covering index, so the page is the union of each condition's
-    own first `stop` rows, sorted once more here.
+    own first `stop` rows, sorted once more here. `queryset` may be filtered, ordered and
+    reduced to `values()` (with its id); it must not be filtered by permission yet.
     """
     conditions = visibility_conditions(user=user, model=queryset.model, action=action)
     ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
     fields = [name.lstrip("-") for name in ordering]
-    plain = all("__" not in name and name != "?" for name in fields)
     if (
         conditions is None
         or len(conditions) < 2
-        or not plain
+        or not _sortable_here(queryset, fields)
         or not connection.features.supports_slicing_ordering_in_compound
     ):
         visible = objects_for_user(user=user, queryset=queryset, action=action)
@@ -87,9 +88,32 @@ def visible_page(*, user, queryset: QuerySet, start: int, stop: int, action: str
             key=lambda row, i=position + 1: (row[i] is None, row[i]),  # NULLs as PostgreSQL does
             reverse=ordering[position].startswith("-"),
         )
-    ids = [row[0] for row in rows[start:stop]]
-    by_id = queryset.order_by().in_bulk(ids)
-    return [by_id[pk] for pk in ids if pk in by_id]
+    return rows_in_order(queryset, [row[0] for row in rows[start:stop]])
+
+
+# Python orders these as the database does; text follows the database's collation instead.
+SORTED_ALIKE = (
+    models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
+    models.DateTimeField, models.DateField, models.DecimalField, models.ForeignKey,
+)
+
+
+def _sortable_here(queryset: QuerySet, fields: list[str]) -> bool:
+    """Return whether the union's rows can be sorted in Python as the database sorted them."""
+    fields_of_values = queryset._fields
+    if fields_of_values and "id" not in fields_of_values and "pk" not in fields_of_values:
+        return False  # rows without their id cannot be loaded by it
+    opts = queryset.model._meta
+    for name in fields:
+        if name == "pk":
+            continue
+        try:
+            field = opts.get_field(name)
+        except FieldDoesNotExist:
+            return False  # related lookups, annotations, "?"
+        if not isinstance(field, SORTED_ALIKE):
+            return False
+    return True
 
 
 def companies_for_user(*, user, action: str = "view") -> QuerySet[Company]:

@@ -3,11 +3,13 @@ than the page itself."""
 
 from __future__ import annotations
 
-from rest_framework.pagination import LimitOffsetPagination
+from collections.abc import Callable
 
-from rbac.pagination import slice_ids_first
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from rbac.pagination import slice_ids_first
 
 
 class LimitOffsetNoCountPagination(LimitOffsetPagination):
@@ -16,10 +18,16 @@ class LimitOffsetNoCountPagination(LimitOffsetPagination):
     max_limit = 200
 
     def paginate_queryset(self, queryset, request, view=None):
+        return self.paginate_rows(
+            lambda start, stop: slice_ids_first(queryset, start, stop), request
+        )
+
+    def paginate_rows(self, rows_between: Callable[[int, int], list], request) -> list:
+        """Return the page asked for, from a function giving the rows between two positions."""
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
-        rows = slice_ids_first(queryset, self.offset, self.offset + self.limit + 1)
+        rows = rows_between(self.offset, self.offset + self.limit + 1)
         self.has_next = len(rows) > self.limit
         return rows[: self.limit]
 

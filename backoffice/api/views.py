@@ -22,16 +22,18 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from backoffice.projects import services as project_services
+from backoffice.projects.models import Document, Project
 from backoffice.projects.selectors import document_content, documents_for_user, projects_for_user
 from rbac import services as rbac_services
 from rbac.access import access_profile
-from rbac.models import Company
+from rbac.models import Company, Team
 from rbac.principals import APIKeyPrincipal
 from rbac.selectors import (
     companies_for_user,
     memberships_for_user,
     objects_for_user,
     teams_for_user,
+    visible_page,
 )
 
 from . import serializers as s
@@ -46,12 +48,24 @@ def _values_plan(serializer_class):
 
 
 class LeanListMixin:
-    """Serve list pages from `.values()` rows: no model instances, no per-field serializer calls."""
+    """Serve list pages from `.values()` rows: no model instances, no per-field serializer calls.
+
+    The filters and the ordering apply to all rows of `model`; rbac's `visible_page` adds
+    what the caller may view, the same conditions as the `selector`, and reads the page in
+    the way the indexes serve best.
+    """
+
+    model = None
 
     def list(self, request, *args, **kwargs):
         plan = _values_plan(self.get_serializer_class())
-        queryset = self.filter_queryset(self.get_queryset()).values(*[path for _, path, _ in plan])
-        page = self.paginate_queryset(queryset)
+        rows = self.filter_queryset(self.model.objects.all()).values(*[path for _, path, _ in plan])
+        page = self.paginator.paginate_rows(
+            lambda start, stop: visible_page(
+                user=request.user, queryset=rows, start=start, stop=stop
+            ),
+            request,
+        )
         return self.get_paginated_response(s.rows_to_representation(page, plan))
 
 
@@ -99,6 +113,7 @@ class CompanyViewSet(
     """Companies the caller belongs to (Core organizations, Portal companies, merged)."""
 
     selector = staticmethod(companies_for_user)
+    model = Company
     serializer_class = s.CompanySerializer
     filterset_class = CompanyFilter
     ordering_fields = ["id", "name", "country", "status", "created_at"]
@@ -119,6 +134,7 @@ class TeamViewSet(
     """Teams, nested through `parent` (Core departments and Portal teams, merged)."""
 
     selector = staticmethod(teams_for_user)
+    model = Team
     serializer_class = s.TeamSerializer
     filterset_class = TeamFilter
     ordering_fields = ["id", "name", "company", "created_at"]
@@ -198,6 +214,7 @@ class ProjectViewSet(
     """Projects of a company, optionally of a team (Core only)."""
 
     selector = staticmethod(projects_for_user)
+    model = Project
     serializer_class = s.ProjectSerializer
     filterset_class = ProjectFilter
     ordering_fields = ["id", "code", "name", "status", "created_at"]
@@ -242,6 +259,7 @@ class DocumentViewSet(
     storage is S3, through this server otherwise."""
 
     selector = staticmethod(documents_for_user)
+    model = Document
     serializer_class = s.DocumentSerializer
     filterset_class = DocumentFilter
     ordering_fields = ["id", "uploaded_at", "original_name", "size"]
