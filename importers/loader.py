@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from backoffice.projects.models import Document, DocumentUserObjectPermission, Project
 from importers import matching
+from importers.digest import source_digest, unchanged_report, unchanged_since, with_records
 from importers.models import LegacyRecord, ReviewPair
 from importers.normalize import (
     berlin_to_utc,
@@ -1102,18 +1103,29 @@ def _evidence(record: CompanyRecord) -> dict[str, Any]:
 
 def import_legacy(
     *, core: LegacySource | None = None, portal: LegacySource | None = None,
-    cognito: str | None = None, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: TextIO | None = None, history_user: User | None = None,
+    cognito: str | None = None, dry_run: bool = False, force: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE, progress: TextIO | None = None,
+    history_user: User | None = None,
 ) -> ImportReport:
-    """Import the given legacy sources in one transaction; roll it back for a dry run."""
+    """Import the given legacy sources in one transaction; roll it back for a dry run.
+
+    When every input is as it was for the last successful import (`importers.digest`), no
+    row is read and the report says so; `force` reads and compares every row regardless.
+    """
     started = time.monotonic()
-    report = ImportReport(dry_run=dry_run)
-    with transaction.atomic():
-        loader = Loader(core=core, portal=portal, cognito_path=cognito, report=report,
-                        batch_size=batch_size, progress=progress, history_user=history_user)
-        loader.run()
-        if dry_run:
-            transaction.set_rollback(True)
+    inputs = source_digest(core, portal, cognito)
+    previous = None if force else unchanged_since(inputs)
+    if previous is not None:
+        report = unchanged_report(previous, dry_run=dry_run)
+    else:
+        report = ImportReport(dry_run=dry_run)
+        with transaction.atomic():
+            loader = Loader(core=core, portal=portal, cognito_path=cognito, report=report,
+                            batch_size=batch_size, progress=progress,
+                            history_user=history_user)
+            loader.run()
+            report.digest = with_records(inputs)
+            if dry_run:
+                transaction.set_rollback(True)
     report.duration_s = time.monotonic() - started
     return report
-

@@ -74,6 +74,11 @@ class ImportRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     error = models.TextField(blank=True)
     report = models.JSONField(default=dict, blank=True)
+    digest = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the result depends on: each legacy table's checksum, the importer's "
+                  "code, review decisions. An import on the same inputs reads no row.",
+    )
 
     class Meta:
         verbose_name = "import run"

@@ -33,6 +33,10 @@ class ImportReport:
     review_pairs: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
     dry_run: bool = False
+    # The run whose inputs were the same, when no row had to be read (importers.digest).
+    unchanged_since: int | None = None
+    # What the import's result depends on, recorded with its run (not part of the report).
+    digest: dict[str, str] = field(default_factory=dict)
 
     def table(self, source: str, table: str) -> TableCounts:
         return self.tables.setdefault(f"{source}.{table}", TableCounts())
@@ -54,6 +58,7 @@ class ImportReport:
             "review_pairs": self.review_pairs,
             "duration_s": round(self.duration_s, 3),
             "dry_run": self.dry_run,
+            "unchanged_since_run": self.unchanged_since,
         }
 
     def summary(self) -> str:
@@ -82,5 +87,7 @@ class ImportReport:
             f"{len(self.rejects)} rejected rows, {len(self.conflicts)} conflicts, "
             f"{len(self.review_pairs)} pairs to review; {self.duration_s:.1f} s"
             + (" (dry run: nothing written)" if self.dry_run else "")
+            + (f"; sources unchanged since import run #{self.unchanged_since}, no row read"
+               if self.unchanged_since else "")
         )
         return "\n".join(lines)

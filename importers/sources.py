@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -65,6 +66,10 @@ class LegacySource(Protocol):
 
     def count(self, table: str) -> int | None:
         """Return an estimate or the exact number of rows of `table`, for progress bars."""
+        ...
+
+    def digest(self, table: str) -> str:
+        """Return a text that changes whenever any row of `table` changes."""
         ...
 
     def close(self) -> None: ...
@@ -308,6 +313,16 @@ class PostgresSource(_DatabaseSource):
             ).fetchone()
         return int(estimate)
 
+    def digest(self, table: str) -> str:
+        spec = _table(self.system, table)
+        self._check_table(spec)
+        # The sum of each row's hash: order-free, computed by the server in one pass.
+        count, total = self._conn.execute(
+            "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint"
+            f"::numeric), 0) FROM {spec.qualified_name} AS t"
+        ).fetchone()
+        return f"{count}:{total}"
+
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
         spec = _table(self.system, table)
         self._check_table(spec)
@@ -393,6 +408,17 @@ class MySQLSource(_DatabaseSource):
             (total,) = cursor.fetchone()
         return int(total)
 
+    def digest(self, table: str) -> str:
+        spec = _table(self.system, table)
+        self._check_table(spec)
+        with self._conn.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM `{spec.name}`")
+            (total,) = cursor.fetchone()
+            # A checksum over every row's values, computed by the server.
+            cursor.execute(f"CHECKSUM TABLE `{spec.name}` EXTENDED")
+            (_, checksum) = cursor.fetchone()
+        return f"{total}:{checksum}"
+
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
         spec = _table(self.system, table)
         self._check_table(spec)
@@ -455,6 +481,9 @@ class CSVSource:
                 lines += chunk.count(b"\n")
         # An estimate: a quoted field may span lines.
         return max(lines - 1, 0)
+
+    def digest(self, table: str) -> str:
+        return file_digest(self._existing(table))
 
     def _existing(self, table: str) -> Path:
         path = self.path(table)
@@ -546,6 +575,12 @@ class CSVSource:
                         "broken line there."
                     )
                 yield canonical_row([fields[i] for i in positions])
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 of a file's bytes, read in chunks."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _csv_error(path: Path, line: int, error: csv.Error) -> SourceError:

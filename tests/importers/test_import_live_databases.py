@@ -24,7 +24,6 @@ from tests.importers.test_loader import (
     test_every_row_that_must_be_rejected_is_rejected_with_a_reason,
     test_every_table_balances_read_against_its_outcomes,
     test_person_merges_agree_with_truth_exactly,
-    truth,
 )
 from tests.importers.test_sources import mariadb_database, postgres_database
 
@@ -35,7 +34,6 @@ __all__ = [
     "test_every_row_that_must_be_rejected_is_rejected_with_a_reason",
     "test_every_table_balances_read_against_its_outcomes",
     "test_person_merges_agree_with_truth_exactly",
-    "truth",
 ]
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mariadb, pytest.mark.slow]

@@ -7,7 +7,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import get_hasher
 
 from rbac.models import User
-from tests.importers.test_loader import imported, truth  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.slow
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import json
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 from django.contrib.auth import authenticate
-from django.db import transaction
 
 from backoffice.projects.models import Document, Project
 from importers.loader import import_legacy
@@ -39,26 +35,6 @@ def row_counts() -> dict[str, int]:
     counts |= {f"history {m.__name__}": m.history.count() for m in HISTORY_MODELS}
     counts["LegacyRecord"] = LegacyRecord.objects.count()
     return counts
-
-
-@pytest.fixture(scope="session")
-def truth() -> dict:
-    return json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def imported(django_db_setup, django_db_blocker):
-    """Import the sample once per module inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield run_sample_import()
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def sample_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "csv"
-    shutil.copytree(SAMPLE / "csv", target)
-    return target
 
 
 def _pairs(groups) -> set[tuple]:

@@ -387,3 +387,56 @@ def test_mariadb_missing_table_is_named():
     with open_source("portal", MARIADB_URL) as source, pytest.raises(SourceError) as error:
         source.count("member")
     assert "member" in str(error.value) and "***" not in str(error.value)
+
+
+# --- digests: what tells a re-run that nothing changed ------------------------------------
+
+
+def _update_postgres(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _update_mariadb(url: str, sql: str) -> None:
+    parts = urlsplit(url)
+    subprocess.run([*_mysql_args(url), parts.path.lstrip("/"), "-e", sql], check=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+@pytest.mark.parametrize("system", ["core", "portal"])
+def test_a_table_digest_changes_with_one_value_and_only_then(
+    system, sample_core_url, sample_portal_url
+):
+    url, table, change, undo = {
+        "core": (sample_core_url, "departments",
+                 "UPDATE core.departments SET name = name || ' x' WHERE id = 1",
+                 "UPDATE core.departments SET name = left(name, -2) WHERE id = 1"),
+        "portal": (sample_portal_url, "team",
+                   "UPDATE team SET team_name = CONCAT(team_name, ' x') WHERE team_id = 1",
+                   "UPDATE team SET team_name = LEFT(team_name, CHAR_LENGTH(team_name) - 2)"
+                   " WHERE team_id = 1"),
+    }[system]
+    update = _update_postgres if system == "core" else _update_mariadb
+    with open_source(system, url) as source:
+        before = {name: source.digest(name) for name in TABLES[system]}
+        update(url, change)
+        after = {name: source.digest(name) for name in TABLES[system]}
+        update(url, undo)
+        restored = {name: source.digest(name) for name in TABLES[system]}
+    assert [name for name in TABLES[system] if after[name] != before[name]] == [table]
+    assert restored == before
+
+
+def test_a_csv_digest_is_the_file_content(tmp_path):
+    shutil.copytree(SAMPLE / "csv" / "portal", tmp_path / "portal")
+    source = open_source("portal", tmp_path / "portal")
+    before = source.digest("team")
+    (tmp_path / "portal" / "team.csv").write_bytes(
+        (SAMPLE / "csv" / "portal" / "team.csv").read_bytes() + b"\r\n"
+    )
+    assert source.digest("team") != before
+    assert source.digest("member") == open_source("portal", SAMPLE / "csv" / "portal").digest(
+        "member")

@@ -31,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true",
                             help="Do everything, report it, then roll back: nothing is written.")
         parser.add_argument("--report", help="Write the JSON report to this file.")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Read and compare every row even when no source changed since the last "
+                 "successful import (which otherwise reports all unchanged at once).",
+        )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
         parser.add_argument("--no-progress", action="store_true", help="No progress bars.")
 
@@ -53,7 +58,8 @@ class Command(BaseCommand):
                     portal = stack.enter_context(open_source("portal", options["portal"]))
                 report = import_legacy(
                     core=core, portal=portal, cognito=options["cognito"],
-                    dry_run=options["dry_run"], batch_size=options["batch_size"],
+                    dry_run=options["dry_run"], force=options["force"],
+                    batch_size=options["batch_size"],
                     progress=None if options["no_progress"] else self.stderr._out,
                 )
         except SourceError as error:
@@ -67,7 +73,7 @@ class Command(BaseCommand):
         if not options["dry_run"]:
             ImportRun.objects.create(
                 started_by_name=_os_user(), options=recorded, status=ImportRun.Status.SUCCEEDED,
-                duration_s=report.duration_s, report=report.as_dict(),
+                duration_s=report.duration_s, report=report.as_dict(), digest=report.digest,
             )
         if options["report"]:
             Path(options["report"]).write_text(
