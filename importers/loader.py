@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
@@ -19,16 +20,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 from tqdm import tqdm
 
 from backoffice.projects.models import Document, DocumentUserObjectPermission, Project
-from importers import matching
+from importers import bulk, matching
+from importers.bulk import WRITE_BATCH_SIZE
 from importers.digest import source_digest, unchanged_report, unchanged_since, with_records
 from importers.models import LegacyRecord, ReviewPair
 from importers.normalize import (
@@ -58,7 +60,6 @@ from rbac.models import (
 
 Row = dict[str, Any]
 DEFAULT_BATCH_SIZE = 2000
-WRITE_BATCH_SIZE = 500
 # SQLite allows 32766 variables per statement in current builds, 999 in old ones.
 LOOKUP_CHUNK = 900
 CHANGE_REASON = "legacy import"
@@ -109,6 +110,11 @@ def fingerprint(row: Row) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _unusable_password() -> str:
+    """What make_password(None) returns, without its character-by-character random draw."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == ""
 
@@ -135,6 +141,7 @@ class Planned:
     row: Row
     key: Hashable | None  # rows with the same key become one object; None: its own object
     values: dict[str, Any]
+    fingerprint: str = ""
 
 
 @dataclass
@@ -146,13 +153,19 @@ class _Existing:
 
 
 class Provenance:
-    """LegacyRecord rows: looked up per batch, written in bulk."""
+    """LegacyRecord rows: looked up per batch, written in bulk (COPY on PostgreSQL)."""
+
+    _COLUMNS = ("source", "table", "legacy_id", "content_type_id", "object_id", "fingerprint",
+                "is_origin", "imported_at", "updated_at")
 
     def __init__(self, now: datetime) -> None:
         self.now = now
         self._content_types: dict[type[models.Model], ContentType] = {}
-        self._new: list[LegacyRecord] = []
+        self._new: list[tuple[Any, ...]] = []
         self._changed: list[LegacyRecord] = []
+        self._known_tables: set[tuple[str, str]] = set(
+            LegacyRecord.objects.values_list("source", "table").distinct()
+        )
 
     def content_type(self, model: type[models.Model]) -> ContentType:
         if model not in self._content_types:
@@ -161,6 +174,8 @@ class Provenance:
 
     def lookup(self, source: str, table: str, legacy_ids: list[str]) -> dict[str, _Existing]:
         found: dict[str, _Existing] = {}
+        if (source, table) not in self._known_tables:
+            return found  # never imported before: nothing to look up
         for chunk in _chunks(legacy_ids, LOOKUP_CHUNK):
             for pk, legacy_id, object_id, fp, origin in LegacyRecord.objects.filter(
                 source=source, table=table, legacy_id__in=chunk
@@ -179,20 +194,22 @@ class Provenance:
         self, source: str, table: str, legacy_id: str, model: type[models.Model],
         object_id: int, fp: str, *, origin: bool,
     ) -> None:
-        self._new.append(
-            LegacyRecord(
-                source=source, table=table, legacy_id=legacy_id,
-                content_type=self.content_type(model), object_id=object_id,
-                fingerprint=fp, is_origin=origin, imported_at=self.now, updated_at=self.now,
-            )
-        )
+        self._new.append((source, table, legacy_id, self.content_type(model).pk, object_id, fp,
+                          origin, self.now, self.now))
 
     def refresh(self, existing: _Existing, fp: str) -> None:
         self._changed.append(LegacyRecord(pk=existing.pk, fingerprint=fp, updated_at=self.now))
 
     def flush(self) -> None:
         if self._new:
-            LegacyRecord.objects.bulk_create(self._new, batch_size=WRITE_BATCH_SIZE)
+            if bulk.uses_copy():
+                bulk.copy_rows(LegacyRecord._meta.db_table, self._COLUMNS, self._new)
+            else:
+                LegacyRecord.objects.bulk_create(
+                    [LegacyRecord(**dict(zip(self._COLUMNS, row, strict=True)))
+                     for row in self._new],
+                    batch_size=WRITE_BATCH_SIZE,
+                )
             self._new = []
         if self._changed:
             LegacyRecord.objects.bulk_update(
@@ -244,6 +261,7 @@ class Loader:
 
     def __post_init__(self) -> None:
         self.prov = Provenance(self.now)
+        self.history = bulk.History(self.history_user, CHANGE_REASON, self.now)
         self.roles = {role.slug: role for role in Role.objects.all()}
         # id maps: legacy ids → unified pks, and natural keys → pks
         self.company_of: dict[tuple[str, int], int] = {}
@@ -318,7 +336,7 @@ class Loader:
         new_records: list[tuple[Planned, Hashable, bool]] = []
         touched: dict[int, list[tuple[Planned, bool]]] = defaultdict(list)
         for p in planned:
-            fp = fingerprint(p.row)
+            fp = p.fingerprint = fingerprint(p.row)
             record = existing.get(p.legacy_id)
             if record is not None:
                 result[p.legacy_id] = record.object_id
@@ -348,17 +366,13 @@ class Loader:
                 new_objects[object_key] = model(**p.values)
                 new_records.append((p, object_key, True))
         if new_objects:
-            bulk_create_with_history(
-                list(new_objects.values()), model, batch_size=WRITE_BATCH_SIZE,
-                default_user=self.history_user, default_change_reason=CHANGE_REASON,
-                default_date=self.now,
-            )
+            bulk.create(model, list(new_objects.values()), self.history)
             for p, object_key, origin in new_records:
                 pk = new_objects[object_key].pk
                 if p.key is not None:
                     key_map[p.key] = pk
                 result[p.legacy_id] = pk
-                self.prov.add(source, table, p.legacy_id, model, pk, fingerprint(p.row),
+                self.prov.add(source, table, p.legacy_id, model, pk, p.fingerprint,
                               origin=origin)
         if touched:
             self._update(model, touched, rules, source, table)
@@ -743,7 +757,7 @@ class Loader:
                     hashed = row.get("password_hash")
                     values = {
                         "email": key, "first_name": first[:150], "last_name": last[:150],
-                        "password": f"bcrypt${hashed}" if hashed else make_password(None),
+                        "password": f"bcrypt${hashed}" if hashed else _unusable_password(),
                         "date_joined": row["created_at"], **self._person_values(key),
                     }
                     planned.append(Planned(str(row["id"]), row, key, values))
@@ -769,7 +783,7 @@ class Loader:
                         "email": key,
                         "first_name": _text(fix_mojibake(row.get("first_name")))[:150],
                         "last_name": _text(fix_mojibake(row.get("last_name")))[:150],
-                        "password": make_password(None),
+                        "password": _unusable_password(),
                         "date_joined": berlin_to_utc(row["created"]) or self.now,
                         **self._person_values(key),
                     }
