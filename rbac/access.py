@@ -1,13 +1,16 @@
 """What one user may do where: their memberships resolved into permission sets.
 
-Built once per user object in three queries (memberships, role permissions, covered
-teams) and kept on it, so a page can ask `has_perm` for every row without new queries.
+Built in three queries (memberships, role permissions, covered teams) and kept on the user
+object, so a page can ask `has_perm` for every row without new queries. The process keeps
+the profiles it built too, each under the user's access version (rbac.access_versions):
+the database moves a user's version in the same transaction as any change to what they may
+do, so a profile kept under the version a request reads is exactly the one it would build.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
 from typing import NamedTuple
@@ -15,9 +18,13 @@ from typing import NamedTuple
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
-from .models import Membership, Team
+from .direct import direct_object_ids
+from .models import AccessVersion, Membership, Team
 
 CACHE_ATTRIBUTE = "_rbac_access_profile"
+# user id -> (access version, profile) for the profiles this process built.
+_built: dict[int, tuple[int, AccessProfile]] = {}
+BUILT_PROFILES_KEPT = 4096
 
 
 class Grant(NamedTuple):
@@ -35,8 +42,11 @@ class AccessProfile:
     grants: list[Grant]
     company_perms: dict[int, frozenset[str]]
     team_perms: dict[int, frozenset[str]]
-    # (model label, object id) -> direct guardian permissions, filled lazily.
+    # (model label, object id) -> direct guardian permissions, filled lazily, per request.
     direct_cache: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    # (model label, codename) -> ids of the objects granted directly; kept with the profile,
+    # as the direct grants move the access version too.
+    direct_ids: dict[tuple[str, str], list] = field(default_factory=dict)
     _memberships: list[Membership] | None = None
 
     @property
@@ -49,6 +59,13 @@ class AccessProfile:
                 )
             )
         return self._memberships
+
+    def directly_granted_ids(self, user, model, codename: str) -> list:
+        """Return ids of the model's objects on which the user holds `codename` directly."""
+        key = (model._meta.label_lower, codename)
+        if key not in self.direct_ids:
+            self.direct_ids[key] = direct_object_ids(user, model, codename)
+        return self.direct_ids[key]
 
     def scope_perms(self, company_id: int | None, team_id: int | None) -> frozenset[str]:
         perms = self.company_perms.get(company_id, frozenset()) if company_id else frozenset()
@@ -128,20 +145,48 @@ def build_access_profile(user) -> AccessProfile:
     )
 
 
+def access_version(user) -> int:
+    """Return the user's access version, 0 before anything ever changed their access."""
+    try:
+        return user.access_version.version  # joined by the bearer-token lookup
+    except AccessVersion.DoesNotExist:
+        return 0
+
+
 def access_profile(user) -> AccessProfile:
-    """Return the user's access profile, built on first use and kept on the user object."""
+    """Return the user's access profile, kept on the user object for the request."""
     profile = getattr(user, CACHE_ATTRIBUTE, None)
     if profile is None:
-        profile = build_access_profile(user)
+        profile = _current_profile(user)
         setattr(user, CACHE_ATTRIBUTE, profile)
     return profile
 
 
+def _current_profile(user) -> AccessProfile:
+    version = access_version(user)
+    kept = _built.get(user.pk)
+    if kept is None or kept[0] != version:
+        kept = (version, build_access_profile(user))
+        if len(_built) >= BUILT_PROFILES_KEPT:
+            _built.clear()  # rebuilding costs milliseconds; bookkeeping an LRU costs every hit
+        _built[user.pk] = kept
+    # The request's own copy: object caches and loaded memberships stay with the request.
+    return replace(kept[1], direct_cache={}, _memberships=None)
+
+
 def forget_access_profile(user) -> None:
     """Drop the cached profile after the user's memberships changed."""
-    if hasattr(user, CACHE_ATTRIBUTE):
-        delattr(user, CACHE_ATTRIBUTE)
+    _built.pop(user.pk, None)
+    for name in (CACHE_ATTRIBUTE, "access_version"):
+        user.__dict__.pop(name, None)
+    if hasattr(user, "_state"):
+        user._state.fields_cache.pop("access_version", None)
     # Django's and guardian's own per-object caches go stale too.
     for name in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_guardian_perms_cache"):
         if hasattr(user, name):
             delattr(user, name)
+
+
+def forget_built_profiles() -> None:
+    """Drop every profile this process keeps (tests whose rollbacks rewind versions)."""
+    _built.clear()

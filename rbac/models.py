@@ -346,3 +346,24 @@ class AccessToken(models.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+
+class AccessVersion(models.Model):
+    """How many times what a user may do has changed: a cached access profile built at one
+    version is exact while the version stays. Written only by database triggers
+    (rbac.access_versions), in the transaction of the change; no foreign key constraint, so
+    a user's deletion does not depend on when the triggers wrote their row."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, primary_key=True,
+        db_constraint=False, related_name="access_version",
+    )
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "access version"
+        verbose_name_plural = "access versions"
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: version {self.version}"

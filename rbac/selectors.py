@@ -10,7 +10,6 @@ from django.db import connection, models
 from django.db.models import Q, QuerySet
 
 from .access import access_profile
-from .direct import direct_object_ids
 from .models import Company, CompanyUserObjectPermission, Membership, Team, User
 from .pagination import rows_in_order, slice_ids_first
 from .principals import APIKeyPrincipal
@@ -38,7 +37,7 @@ def visibility_conditions(
         return [Q(**{company_lookup: user.company_id})]
     profile = access_profile(user)
     conditions = []
-    direct_ids = direct_object_ids(user, model, codename)
+    direct_ids = profile.directly_granted_ids(user, model, codename)
     if direct_ids:
         conditions.append(Q(pk__in=direct_ids))
     if company_lookup and (company_ids := profile.companies_with(perm)):

@@ -200,9 +200,10 @@ def access_tokens_revoke_for_user(*, user: User) -> int:
 
 def access_token_authenticate(*, raw_token: str) -> AccessToken:
     """Return the live token for a raw bearer token, or raise CredentialRejected."""
-    # One indexed row with its person or key; no ORDER BY (the hash is unique).
+    # One indexed row with its person (and their access version) or key; no ORDER BY (the
+    # hash is unique).
     found = list(
-        AccessToken.objects.select_related("user", "api_key")
+        AccessToken.objects.select_related("user__access_version", "api_key")
         .filter(token_hash=sha256_hex(raw_token.strip()))
         .order_by()
     )

@@ -53,6 +53,18 @@ def built_in_roles(request):
         restore_built_in_roles({"rbac": RBAC_ROLE_MODELS, "projects": PROJECT_ROLE_MODELS})
 
 
+@pytest.fixture(autouse=True)
+def no_profiles_from_earlier_tests():
+    """Start each test without the access profiles this process kept.
+
+    A rolled-back test rewinds the access versions and may hand its user ids to the next
+    test, which a running server never sees: its versions only grow.
+    """
+    from rbac.access import forget_built_profiles
+
+    forget_built_profiles()
+
+
 @pytest.fixture
 def password() -> str:
     return factories.DEFAULT_PASSWORD

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rbac import services
+from rbac.access import forget_built_profiles
 from rbac.models import User
 from tests.factories import DocumentFactory, ProjectFactory, TeamFactory, UserFactory, member
 
@@ -30,7 +31,8 @@ def add_rows(world, n: int) -> None:
 
 
 def queries_for(caller, endpoint: str) -> int:
-    fresh = User.objects.get(pk=caller.pk)  # no access profile cached from earlier requests
+    forget_built_profiles()  # the profile is built within the request, every time
+    fresh = User.objects.get(pk=caller.pk)
     client = client_for(fresh)
     url = "/api/v1/me/" if endpoint == "me" else f"/api/v1/{endpoint}/?limit=100"
     with CaptureQueriesContext(connection) as captured:
