@@ -10,7 +10,6 @@ all) and the role rows (the highest role per scope needs them all), both small.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 from collections import defaultdict
@@ -105,9 +104,12 @@ PLAIN_RULES: FieldRules = {}
 
 
 def fingerprint(row: Row) -> str:
-    """Return a stable hash of a canonical legacy row: equal rows, equal fingerprints."""
-    text = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Return a stable hash of a canonical legacy row: equal rows, equal fingerprints.
+
+    The values' repr, in the table's column order (`legacy_schema`): every canonical value
+    (int, str, bool, None, datetime, Decimal) has a repr that is stable across runs.
+    """
+    return hashlib.sha256(repr(tuple(row.values())).encode()).hexdigest()
 
 
 def _unusable_password() -> str:
@@ -441,15 +443,15 @@ class Loader:
     # --- the run --------------------------------------------------------------------
 
     def run(self) -> None:
-        self.scan_people()
-        self.load_companies()
-        self.load_teams()
-        self.load_users()
-        self.load_projects_and_documents()
-        self.load_files()
-        self.load_api_keys()
-        self.load_memberships()
-        self.load_grants()
+        steps = (
+            self.scan_people, self.load_companies, self.load_teams, self.load_users,
+            self.load_projects_and_documents, self.load_files, self.load_api_keys,
+            self.load_memberships, self.load_grants,
+        )
+        for step in steps:
+            started = time.monotonic()
+            step()
+            self.report.phases[step.__name__] = time.monotonic() - started
 
     def scan_people(self) -> None:
         """Gather, before writing any user, what all systems say about each person."""
@@ -1141,5 +1143,8 @@ def import_legacy(
             report.digest = with_records(inputs)
             if dry_run:
                 transaction.set_rollback(True)
+            commit_started = time.monotonic()
+        # Deferred foreign-key checks run here, for every row written.
+        report.phases["commit"] = time.monotonic() - commit_started
     report.duration_s = time.monotonic() - started
     return report

@@ -32,6 +32,7 @@ class ImportReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     review_pairs: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the run
     dry_run: bool = False
     # The run whose inputs were the same, when no row had to be read (importers.digest).
     unchanged_since: int | None = None
@@ -57,6 +58,7 @@ class ImportReport:
             "conflicts": self.conflicts,
             "review_pairs": self.review_pairs,
             "duration_s": round(self.duration_s, 3),
+            "phases_s": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "dry_run": self.dry_run,
             "unchanged_since_run": self.unchanged_since,
         }
