@@ -13,6 +13,7 @@ from backoffice.projects.models import Document, Project
 from rbac.models import APIKey, Company, Membership, Team, User
 
 from .admin_csv import LegacyCSVImportViews
+from .merging import apply_same_decision
 from .models import ImportRun, LegacyRecord, ReviewPair
 from .resources import add_export_actions
 
@@ -96,26 +97,52 @@ class ReviewPairAdmin(admin.ModelAdmin):
             f"{pair.right_source}.{pair.right_table} #{pair.right_legacy_id}", rows,
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == ReviewPair.Status.SAME:
+            return (*self.readonly_fields, "status")  # merged: a decision cannot undo it
+        return self.readonly_fields
+
     def save_model(self, request, obj: ReviewPair, form, change) -> None:
         if "status" in form.changed_data:
             obj.decided_by = request.user if obj.status != ReviewPair.Status.OPEN else None
             obj.decided_at = timezone.now() if obj.status != ReviewPair.Status.OPEN else None
         super().save_model(request, obj, form, change)
+        if "status" in form.changed_data and obj.status == ReviewPair.Status.SAME:
+            self._merge(request, obj)
+
+    def _merge(self, request: HttpRequest, pair: ReviewPair) -> None:
+        result = apply_same_decision(pair, request.user)
+        if result is None:
+            self.message_user(
+                request, f"{pair}: not two imported companies (yet); the next import "
+                "merges them.", messages.INFO)
+        else:
+            self.message_user(
+                request, f"{pair}: merged company #{result.dropped_pk} "
+                f"({result.dropped_name}) into #{result.kept.pk} ({result.kept.name}).",
+                messages.SUCCESS)
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
         open_status = status == ReviewPair.Status.OPEN
-        count = queryset.update(
-            status=status,
-            decided_by=None if open_status else request.user,
-            decided_at=None if open_status else timezone.now(),
-        )
-        self.message_user(
-            request,
-            f"{count} pair(s) marked {status}; the next import applies the decision.",
-            messages.SUCCESS,
-        )
+        # A merge cannot be taken back by a decision: those pairs stay as they are.
+        merged = queryset.filter(status=ReviewPair.Status.SAME)
+        if status != ReviewPair.Status.SAME and merged.exists():
+            self.message_user(
+                request, f"{merged.count()} pair(s) already merged were left as they are; "
+                "split such a company by hand.", messages.WARNING)
+        pairs = list(queryset.exclude(status=ReviewPair.Status.SAME))
+        for pair in pairs:
+            pair.status = status
+            pair.decided_by = None if open_status else request.user
+            pair.decided_at = None if open_status else timezone.now()
+            pair.save(update_fields=["status", "decided_by", "decided_at"])
+            if status == ReviewPair.Status.SAME:
+                self._merge(request, pair)
+        if pairs and status != ReviewPair.Status.SAME:
+            self.message_user(request, f"{len(pairs)} pair(s) marked {status}; imports keep "
+                              "to the decision.", messages.SUCCESS)
 
-    @admin.action(description="Same company (merge on the next import)")
+    @admin.action(description="Same company (merge them now)")
     def decide_same(self, request, queryset) -> None:
         self._decide(request, queryset, ReviewPair.Status.SAME)
 
