@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from django import forms
 from django_filters import rest_framework as filters
+from rest_framework.filters import OrderingFilter
 
 from backoffice.projects.models import Document, Project
 from rbac.models import Company, Membership, Team
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=`, with the id breaking ties: rows of equal size or name keep one order
+    from page to page, so paging neither repeats nor skips any of them."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
+            ordering = [*ordering, "id"]
+        return ordering
 
 
 class IdField(forms.IntegerField):

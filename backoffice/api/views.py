@@ -59,7 +59,12 @@ class LeanListMixin:
 
     def list(self, request, *args, **kwargs):
         plan = _values_plan(self.get_serializer_class())
-        rows = self.filter_queryset(self.model.objects.all()).values(*[path for _, path, _ in plan])
+        rows = self.model.objects.all()
+        if request.query_params.keys() - {"limit", "offset"}:
+            # Without parameters the filter backends change nothing, yet building their
+            # forms costs the most common request (the plain first page) about a millisecond.
+            rows = self.filter_queryset(rows)
+        rows = rows.values(*[path for _, path, _ in plan])
         page = self.paginator.paginate_rows(
             lambda start, stop: visible_page(
                 user=request.user, queryset=rows, start=start, stop=stop

@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "backoffice.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "backoffice.api.filters.StableOrderingFilter",
     ],
     # Limit/offset without COUNT: one extra row tells whether a next page exists.
     "DEFAULT_PAGINATION_CLASS": "backoffice.api.pagination.LimitOffsetNoCountPagination",
