@@ -16,6 +16,11 @@ class LimitOffsetNoCountPagination(LimitOffsetPagination):
     """`?limit=&offset=`; fetches one row more than asked to know whether a next page exists."""
 
     max_limit = 200
+    # Past every row there can be, and still a number the databases' LIMIT/OFFSET accept.
+    max_offset = 2**62
+
+    def get_offset(self, request) -> int:
+        return min(super().get_offset(request), self.max_offset)
 
     def paginate_queryset(self, queryset, request, view=None):
         return self.paginate_rows(

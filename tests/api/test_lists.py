@@ -67,3 +67,9 @@ def test_ordering_and_filters_apply_before_the_page_is_cut(reader):
     company = Document.objects.get(pk=by_size[0]).company_id
     filtered = all_pages(client, f"/api/v1/documents/?company={company}&limit=4")
     assert filtered == expected(reader, company_id=company)
+
+
+def test_an_offset_past_every_row_is_an_empty_page_not_an_error(reader):
+    response = client_for(reader).get("/api/v1/documents/?offset=342039048580929880064")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
