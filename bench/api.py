@@ -10,7 +10,8 @@ the same run, with p99 under 100 ms.
     .venv/bin/python bench/api.py [--duration 20] [--connections 8] [--reuse]
 
 Needs wrk (apt-get install wrk). PostgreSQL comes from BENCH_POSTGRES_URL (default
-postgres://postgres@127.0.0.1:5432/postgres); the throwaway database is `bench_api`.
+postgres://postgres@127.0.0.1:5432/postgres); the throwaway database is `bench_api`. With
+REDIS_URL set, the server keeps its rate-limit counters in Redis, as production does.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def main() -> None:
 
     port = free_port()
     server = start_gunicorn(url, port, args.workers)
+    load_before = os.getloadavg()
     results = []
     try:
         for label, path in ENDPOINTS:
@@ -146,9 +148,13 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
+    load = ", ".join(f"{x:.2f}" for x in (*load_before, *os.getloadavg()))
     print(f"\ngunicorn {args.workers} sync workers, wrk {args.connections} connections, "
           f"{args.duration} s per endpoint; data set loaded in "
-          f"{'(reused)' if setup_s is None else f'{setup_s:.0f} s'}\n")
+          f"{'(reused)' if setup_s is None else f'{setup_s:.0f} s'}; rate limits in "
+          f"{'Redis' if os.environ.get('REDIS_URL') else 'each worker (LocMem)'}")
+    print(f"load average (1, 5, 15 min) before and after: {load} on {os.cpu_count()} CPUs; "
+          f"anything else running shares the CPUs with the server, the database and wrk\n")
     print("| endpoint | req/s | p50 ms | p99 ms | non-2xx | body bytes |")
     print("|---|---|---|---|---|---|")
     for label, _, size, r in results:
