@@ -59,6 +59,47 @@ def _value(field: models.Field, obj: models.Model) -> Any:
     return field.get_db_prep_save(value, connection)
 
 
+@cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    fixed: dict[str, Any] = {}
+    factories = []
+    for field in model._meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            factories.append((field.attname, field.default))
+        else:
+            fixed[field.attname] = field.get_default()
+    return fixed, tuple(factories)
+
+
+def new(model: type[models.Model], values: dict[str, Any]) -> models.Model:
+    """Return an unsaved instance holding field defaults and `values` (keyed by attname).
+
+    What `model(**values)` gives for plain column values, without its per-field argument
+    handling and its two signals: a third of the first import's Python time.
+    """
+    fixed, factories = _defaults(model)
+    obj = model.__new__(model)
+    obj._state = models.base.ModelState()
+    obj.__dict__.update(fixed)
+    for attname, factory in factories:
+        if attname not in values:
+            obj.__dict__[attname] = factory()
+    obj.__dict__.update(values)
+    return obj
+
+
+def analyze(model: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics of a table that bulk writes have just changed.
+
+    Without them the planner takes a freshly filled LegacyRecord table for nearly empty and
+    scans a whole (source, table) range for each `legacy_id IN (…)` lookup: 70 ms a
+    lookup instead of 5 ms at 1.2 million rows.
+    """
+    if uses_copy():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def next_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve `count` primary keys from the table's sequence."""
     with connection.cursor() as cursor:

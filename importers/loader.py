@@ -162,6 +162,7 @@ class Provenance:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        bulk.analyze(LegacyRecord)
         self._content_types: dict[type[models.Model], ContentType] = {}
         self._new: list[tuple[Any, ...]] = []
         self._changed: list[LegacyRecord] = []
@@ -365,7 +366,7 @@ class Loader:
                 new_records.append((p, object_key, False))
             else:
                 counts.count("created")
-                new_objects[object_key] = model(**p.values)
+                new_objects[object_key] = bulk.new(model, p.values)
                 new_records.append((p, object_key, True))
         if new_objects:
             bulk.create(model, list(new_objects.values()), self.history)

@@ -37,3 +37,13 @@ def test_a_file_field_and_foreign_keys_are_written_as_django_would(db):
     # The sequence moved past the reserved ids: the ORM's next insert does not collide.
     other = Document.objects.create(company=company, original_name="b.pdf", uploaded_at=when)
     assert other.pk > stored.pk
+
+
+def test_a_new_instance_equals_what_the_model_constructor_gives(db):
+    company = Company.objects.create(name="Acme", country="DE")
+    values = {"company_id": company.pk, "original_name": "a.pdf", "size": 3}
+    fast, slow = bulk.new(Document, values), Document(**values)
+    for field in Document._meta.concrete_fields:
+        if field.attname != "uploaded_at":  # a default of now(): taken at each call
+            assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
+    assert fast._state.adding and fast.pk is None and fast.company == company
