@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
@@ -17,6 +18,13 @@ def api_exception_handler(exc: Exception, context: dict):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, DataError):
+        # A value the database cannot hold or compare (a NUL byte, an out-of-range number)
+        # that no field validation caught: the request's fault; DRF rolls the request back.
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["A value is out of range or holds a character that cannot "
+                                  "be stored (such as a NUL byte)."]}
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

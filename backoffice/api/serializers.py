@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.encoding import smart_str
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -123,11 +124,23 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RoleField(serializers.SlugRelatedField):
+    """A role by its slug; text PostgreSQL cannot hold (a NUL byte) is simply no role."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Role.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return super().to_internal_value(data)
+
+
 class MembershipCreateSerializer(serializers.Serializer):
     user = scoped(users_for_user)
     company = scoped(companies_for_user)
     team = scoped(teams_for_user, allow_null=True, required=False)
-    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    role = RoleField()
 
     def validate(self, attrs):
         team = attrs.get("team")
@@ -137,7 +150,7 @@ class MembershipCreateSerializer(serializers.Serializer):
 
 
 class MembershipUpdateSerializer(serializers.Serializer):
-    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    role = RoleField()
 
 
 # --- projects, documents -----------------------------------------------------------------
@@ -169,7 +182,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentCreateSerializer(serializers.Serializer):
-    """Send `file` (multipart) to upload through the server; omit it on S3 to get a pre-signed POST."""
+    """Send `file` (multipart) to upload through the server; omit it on S3 for a pre-signed POST."""
 
     company = scoped(companies_for_user)
     team = scoped(teams_for_user, allow_null=True, required=False)

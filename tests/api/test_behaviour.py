@@ -34,6 +34,16 @@ def test_admin_cannot_grant_the_owner_role_rank_rule(world, api):
     assert "outranks" in response.json()["error"]["message"]
 
 
+def test_a_role_name_with_a_nul_byte_is_an_unknown_role_not_a_server_error(world, api):
+    # PostgreSQL cannot compare text holding NUL; schemathesis found the 500 this was.
+    response = api(world.ours.people["admin"]).post("/api/v1/memberships/", {
+        "user": world.ours.people["viewer"].pk, "company": world.ours.company.pk,
+        "role": "edi\x00tor",
+    })
+    assert response.status_code == 400
+    assert "role" in response.json()["error"]["details"]
+
+
 def test_admin_can_promote_a_viewer_to_editor(world, api):
     membership = Membership.objects.get(user=world.ours.people["viewer"])
     response = api(world.ours.people["admin"]).patch(
