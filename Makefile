@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 
 check: install
+	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 

@@ -158,7 +158,10 @@ def main() -> None:
     print("| endpoint | req/s | p50 ms | p99 ms | non-2xx | body bytes |")
     print("|---|---|---|---|---|---|")
     for label, _, size, r in results:
-        print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | {size} |")
+        print(
+            f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f}"
+            f" | {r['errors']} | {size} |"
+        )
     health = results[0][3]["rps"]
     documents = results[-1][3]
     share = documents["rps"] / health if health else 0.0

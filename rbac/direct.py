@@ -27,7 +27,8 @@ def direct_perms_on(user, obj: models.Model) -> frozenset[str]:
             content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk)
         )
     app_label = obj._meta.app_label
-    return frozenset(f"{app_label}.{c}" for c in rows.values_list("permission__codename", flat=True))
+    codenames = rows.values_list("permission__codename", flat=True)
+    return frozenset(f"{app_label}.{c}" for c in codenames)
 
 
 def direct_object_ids(user, model: type[models.Model], codename: str) -> list:

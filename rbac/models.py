@@ -52,7 +52,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     email_verified = models.BooleanField(default=False)
-    cognito_sub = models.CharField(
+    # NULL, not "", means no sub: the unique constraint skips NULLs only.
+    cognito_sub = models.CharField(  # noqa: DJ001 - nullable unique value
         "Cognito sub",
         max_length=64,
         blank=True,
@@ -106,7 +107,8 @@ class Company(models.Model):
 
     name = models.CharField(max_length=200)
     legal_name = models.CharField(max_length=255, blank=True)
-    vat_number = models.CharField(
+    # NULL, not "", means no VAT number: the unique constraint skips NULLs only.
+    vat_number = models.CharField(  # noqa: DJ001 - nullable unique value
         "VAT number",
         max_length=32,
         blank=True,
@@ -216,7 +218,9 @@ class Role(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(
         Team,
@@ -273,7 +277,9 @@ class APIKey(models.Model):
     )
     hashed_key = models.CharField(max_length=255)
     hash_scheme = models.CharField(max_length=16, choices=Scheme.choices, default=Scheme.SHA256)
-    scopes = models.CharField(max_length=100, default="read", help_text="Space-separated: read write admin.")
+    scopes = models.CharField(
+        max_length=100, default="read", help_text="Space-separated: read write admin."
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

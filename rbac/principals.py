@@ -8,7 +8,9 @@ from .scopes import scope_of
 
 # The scope a key needs for each action. "admin" covers people, roles, grants and keys.
 ADMIN_MODELS = {"membership", "apikey", "userobjectpermission"}
-ACTION_SCOPE = {"view": "read", "add": "write", "change": "write", "delete": "write", "share": "write"}
+ACTION_SCOPE = {
+    "view": "read", "add": "write", "change": "write", "delete": "write", "share": "write",
+}
 
 
 def scope_needed(perm: str) -> str:

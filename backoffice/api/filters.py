@@ -60,7 +60,9 @@ class MembershipFilter(filters.FilterSet):
     user = IdFilter()
     role = filters.CharFilter(field_name="role__slug")
     company_scope = filters.BooleanFilter(
-        field_name="team", lookup_expr="isnull", label="Only company-wide roles (true) or only team roles (false)."
+        field_name="team",
+        lookup_expr="isnull",
+        label="Only company-wide roles (true) or only team roles (false).",
     )
 
     class Meta:

@@ -67,6 +67,10 @@ class GrantPages:
 
 def parse_grant_id(grant_id: str) -> tuple[str, int] | None:
     resource_type, _, number = grant_id.partition("-")
-    if resource_type not in RESOURCE_MODELS or not (number.isascii() and number.isdigit()) or len(number) > 18:
+    if (
+        resource_type not in RESOURCE_MODELS
+        or not (number.isascii() and number.isdigit())
+        or len(number) > 18
+    ):
         return None
     return resource_type, int(number)

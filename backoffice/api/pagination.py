@@ -39,13 +39,17 @@ class LimitOffsetNoCountPagination(LimitOffsetPagination):
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
-        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.limit_query_param, self.limit
+        )
         return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
 
     def get_previous_link(self) -> str | None:
         if self.offset <= 0:
             return None
-        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.limit_query_param, self.limit
+        )
         if self.offset - self.limit <= 0:
             return remove_query_param(url, self.offset_query_param)
         return replace_query_param(url, self.offset_query_param, self.offset - self.limit)

@@ -13,7 +13,9 @@ import re
 import uuid
 
 SCHEMA_VERSION = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-FOLDER_ORDER = ["auth", "me", "companies", "teams", "projects", "documents", "memberships", "grants"]
+FOLDER_ORDER = [
+    "auth", "me", "companies", "teams", "projects", "documents", "memberships", "grants",
+]
 ACTION_ORDER = ["list", "create", "retrieve", "update", "partial_update", "download", "destroy"]
 UPLOAD_FILE_NAME = "example-upload.txt"
 
@@ -130,9 +132,15 @@ def _test_script(folder: str, action: str, expected: list[int]) -> list[str]:
         "});",
     ]
     if folder == "auth":
-        lines += ['if (pm.response.code === 200) { pm.environment.set("token", pm.response.json().access_token); }']
+        lines += [
+            "if (pm.response.code === 200) {"
+            ' pm.environment.set("token", pm.response.json().access_token); }'
+        ]
     elif folder == "me":
-        lines += ['var me = pm.response.json(); if (me.user) { pm.collectionVariables.set("user_id", me.user.id); }']
+        lines += [
+            "var me = pm.response.json();"
+            ' if (me.user) { pm.collectionVariables.set("user_id", me.user.id); }'
+        ]
     elif action == "list":
         lines += [
             "var rows = pm.response.json().results || [];",
@@ -149,7 +157,8 @@ def _url(path: str, folder: str) -> dict:
     concrete = path.replace("{id}", f"{{{{{folder}_id}}}}")
     segments = [s for s in concrete.split("/") if s]
     raw = "{{base_url}}" + concrete
-    return {"raw": raw, "host": ["{{base_url}}"], "path": segments + ([""] if concrete.endswith("/") else [])}
+    trailing = [""] if concrete.endswith("/") else []
+    return {"raw": raw, "host": ["{{base_url}}"], "path": segments + trailing}
 
 
 def build_collection(schema: dict, *, name: str) -> dict:
@@ -167,7 +176,9 @@ def build_collection(schema: dict, *, name: str) -> dict:
             if body is not None:
                 request["body"] = body
                 if body["mode"] == "raw":
-                    request["header"].append({"key": "Content-Type", "value": "application/json"})
+                    request["header"].append(
+                        {"key": "Content-Type", "value": "application/json"}
+                    )
             item = {
                 "name": operation.get("summary") or f"{action} {folder}",
                 "request": request,
@@ -182,21 +193,33 @@ def build_collection(schema: dict, *, name: str) -> dict:
     return {
         "info": {"_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "name": name,
                  "description": schema["info"].get("description", ""), "schema": SCHEMA_VERSION},
-        "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},
+        "auth": {
+            "type": "bearer",
+            "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}],
+        },
         "item": [
-            {"name": folder, "item": [item for _, item in sorted(folders[folder], key=lambda r: r[0])]}
+            {
+                "name": folder,
+                "item": [item for _, item in sorted(folders[folder], key=lambda r: r[0])],
+            }
             for folder in ordered
         ],
-        "variable": [{"key": f"{f}_id", "value": ""} for f in ordered] + [{"key": "user_id", "value": ""}],
+        "variable": (
+            [{"key": f"{f}_id", "value": ""} for f in ordered]
+            + [{"key": "user_id", "value": ""}]
+        ),
     }
 
 
 def build_environment(*, name: str, base_url: str) -> dict:
     values = {"base_url": base_url, "token": "", "username": "", "password": ""}
+    secrets = {"token", "password"}
     return {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name + " environment")),
         "name": f"{name} environment",
-        "values": [{"key": k, "value": v, "type": "secret" if k in {"token", "password"} else "default",
-                    "enabled": True} for k, v in values.items()],
+        "values": [
+            {"key": k, "value": v, "type": "secret" if k in secrets else "default", "enabled": True}
+            for k, v in values.items()
+        ],
         "_postman_variable_scope": "environment",
     }

@@ -231,7 +231,9 @@ class ProjectViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        require_permission(self.request.user, "projects.add_project", data.get("team") or data["company"])
+        require_permission(
+            self.request.user, "projects.add_project", data.get("team") or data["company"]
+        )
         serializer.instance = project_services.project_create(**data)
 
     def perform_update(self, serializer):
@@ -351,7 +353,9 @@ class GrantViewSet(HistorySafeMixin, viewsets.GenericViewSet):
         if resource_type is not None and resource_type not in RESOURCE_MODELS:
             raise ValidationError({"resource_type": f"Choose one of {', '.join(RESOURCE_MODELS)}."})
         user_id = request.query_params.get("user")
-        if user_id is not None and not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19):
+        if user_id is not None and not (
+            user_id.isascii() and user_id.isdigit() and len(user_id) < 19
+        ):
             raise ValidationError({"user": "Give a user id."})
         pages = GrantPages(
             [resource_type] if resource_type else list(RESOURCE_MODELS),

@@ -45,7 +45,10 @@ def document_content(*, document: Document) -> DocumentContent | None:
     if s3 is not None:
         if document.file:
             return DocumentContent(
-                url=s3.url(document.file.name, parameters={"ResponseContentDisposition": disposition})
+                url=s3.url(
+                    document.file.name,
+                    parameters={"ResponseContentDisposition": disposition},
+                )
             )
         if document.legacy_bucket and document.legacy_key:
             # Imported documents stay in the legacy buckets until they are copied over.

@@ -27,7 +27,6 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-
 # No response byte arrived: the server closed a kept-alive connection.
 STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
@@ -47,7 +46,9 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=60000)
     parser.add_argument("--stop-file", default="")
     parser.add_argument("--timeout", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, default=400.0, help="requests per second, all threads together")
+    parser.add_argument(
+        "--rate", type=float, default=400.0, help="requests per second, all threads together"
+    )
     args = parser.parse_args()
 
     parts = urlsplit(args.url)
@@ -96,7 +97,9 @@ def main() -> int:
                 try:
                     if conn is None:
                         conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
-                    conn.request("GET", path, headers={"Host": host, "User-Agent": "rehearsal-load"})
+                    conn.request(
+                        "GET", path, headers={"Host": host, "User-Agent": "rehearsal-load"}
+                    )
                     response = conn.getresponse()
                     response.read()
                     problem = "" if response.status == 200 else f"HTTP {response.status}"
@@ -142,7 +145,8 @@ def main() -> int:
     print(f"load: requests {total} ({total / duration if duration else 0:.0f}/s)")
     print(
         "load: latency_ms p50 {:.1f} p90 {:.1f} p99 {:.1f} max {:.1f}".format(
-            *(1000 * percentile(ordered, p) for p in (50, 90, 99)), 1000 * (ordered[-1] if ordered else 0)
+            *(1000 * percentile(ordered, p) for p in (50, 90, 99)),
+            1000 * (ordered[-1] if ordered else 0),
         )
     )
     if failures:

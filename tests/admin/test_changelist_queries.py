@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rbac.access import forget_built_profiles
-
 from tests.factories import (
     APIKeyFactory,
     CompanyFactory,

@@ -126,7 +126,9 @@ def test_creating_in_another_company_reads_exactly_like_an_unknown_id(
     world, api, endpoint, kind, name
 ):
     client = api(caller_of(world.ours, kind, name))
-    foreign = client.post(f"/api/v1/{endpoint}/", CREATES[endpoint](world, world.namesake.company.pk))
+    foreign = client.post(
+        f"/api/v1/{endpoint}/", CREATES[endpoint](world, world.namesake.company.pk)
+    )
     unknown = client.post(f"/api/v1/{endpoint}/", CREATES[endpoint](world, 987654321))
     assert foreign.status_code == unknown.status_code
     assert foreign.status_code == (403 if (kind, name) == ("key", "read") else 400)
@@ -136,7 +138,11 @@ def test_creating_in_another_company_reads_exactly_like_an_unknown_id(
 @pytest.mark.parametrize(("kind", "name"), CALLERS)
 def test_granting_on_another_companys_document_reads_like_an_unknown_one(world, api, kind, name):
     client = api(caller_of(world.ours, kind, name))
-    body = {"user": world.ours.people["viewer"].pk, "resource_type": "document", "permission": "view"}
+    body = {
+        "user": world.ours.people["viewer"].pk,
+        "resource_type": "document",
+        "permission": "view",
+    }
     foreign = client.post("/api/v1/grants/", {**body, "resource_id": world.namesake.document.pk})
     unknown = client.post("/api/v1/grants/", {**body, "resource_id": 987654321})
     assert foreign.status_code == unknown.status_code
@@ -147,7 +153,9 @@ def test_granting_on_another_companys_document_reads_like_an_unknown_one(world, 
 def test_people_of_another_company_cannot_be_given_roles_here(world, api, kind, name):
     client = api(caller_of(world.ours, kind, name))
     body = {"company": world.ours.company.pk, "role": "viewer"}
-    foreign = client.post("/api/v1/memberships/", {**body, "user": world.namesake.people["viewer"].pk})
+    foreign = client.post(
+        "/api/v1/memberships/", {**body, "user": world.namesake.people["viewer"].pk}
+    )
     unknown = client.post("/api/v1/memberships/", {**body, "user": 987654321})
     assert foreign.status_code == unknown.status_code
     assert foreign.json() == unknown.json()

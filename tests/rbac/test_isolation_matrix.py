@@ -129,14 +129,14 @@ def test_admin_opens_exactly_what_the_role_grants(client, world, role, scope):
     client.force_login(actor)
     wrong = []
     for country, name, obj in _cells(world):
-        info = (obj._meta.app_label, obj._meta.model_name)
-        change = client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk]))
+        url_prefix = f"admin:{obj._meta.app_label}_{obj._meta.model_name}"
+        change = client.get(reverse(f"{url_prefix}_change", args=[obj.pk]))
         may_see = any(expected(role, scope, country, name, obj, a) for a in ("view", "change"))
         if (change.status_code == 200) != may_see:
             wrong.append((country, name, "open", change.status_code))
         if change.status_code not in (200, 302, 403, 404):
             wrong.append((country, name, "unexpected", change.status_code))
-        delete = client.get(reverse("admin:%s_%s_delete" % info, args=[obj.pk]))
+        delete = client.get(reverse(f"{url_prefix}_delete", args=[obj.pk]))
         if (delete.status_code == 200) != expected(role, scope, country, name, obj, "delete"):
             wrong.append((country, name, "delete", delete.status_code))
     assert wrong == []

@@ -38,8 +38,12 @@ class Command(BaseCommand):
             self.stderr.write(f"{count} requests; nothing written (--dry-run).")
             return
         if not out_path.parent.is_dir():
-            raise CommandError(f"{out_path.parent} does not exist: create it or choose another --out.")
+            raise CommandError(
+                f"{out_path.parent} does not exist: create it or choose another --out."
+            )
         out_path.write_text(json.dumps(collection, indent=2))
         env_path.write_text(json.dumps(env, indent=2))
-        (out_path.parent / UPLOAD_FILE_NAME).write_text("An example document for the upload request.\n")
+        (out_path.parent / UPLOAD_FILE_NAME).write_text(
+            "An example document for the upload request.\n"
+        )
         self.stderr.write(f"{count} requests written to {out_path}; environment in {env_path}.")
