@@ -48,6 +48,15 @@ def _save_with_history(model: type[models.Model], objects: list[models.Model],
                                  default_change_reason=reason)
 
 
+def _reassign(model: type[models.Model], field: str, old: models.Model, new: models.Model,
+              user: User | None, reason: str) -> None:
+    """Point every `model` row whose `field` is `old` at `new`, with history."""
+    objects = list(model.objects.filter(**{field: old}))
+    for obj in objects:
+        setattr(obj, field, new)
+    _save_with_history(model, objects, [field], user, reason)
+
+
 def _repoint_records(model: type[models.Model], old: int, new: int) -> None:
     LegacyRecord.objects.filter(
         content_type=ContentType.objects.get_for_model(model), object_id=old
@@ -89,15 +98,8 @@ def _move_memberships(memberships: Iterable[Membership], company: Company, team:
 def _merge_team(drop: Team, keep: Team, user: User | None, reason: str) -> None:
     _move_memberships(Membership.objects.select_related("role").filter(team=drop),
                       keep.company, keep, user, reason)
-    for model in (Project, Document):
-        objects = list(model.objects.filter(team=drop))
-        for obj in objects:
-            obj.team = keep
-        _save_with_history(model, objects, ["team"], user, reason)
-    children = list(Team.objects.filter(parent=drop))
-    for child in children:
-        child.parent = keep
-    _save_with_history(Team, children, ["parent"], user, reason)
+    for model, field in ((Project, "team"), (Document, "team"), (Team, "parent")):
+        _reassign(model, field, drop, keep, user, reason)
     _move_direct_grants(TeamUserObjectPermission, drop.pk, keep.pk)
     _repoint_records(Team, drop.pk, keep.pk)
     drop._change_reason = reason
@@ -150,10 +152,7 @@ def merge_companies(*, keep: Company, drop: Company, user: User | None = None) -
             project.code = f"{project.code}-{drop.pk}"
     _save_with_history(Project, projects, ["company", "code"], user, reason)
     for model in (Document, APIKey):
-        objects = list(model.objects.filter(company=drop))
-        for obj in objects:
-            obj.company = keep
-        _save_with_history(model, objects, ["company"], user, reason)
+        _reassign(model, "company", drop, keep, user, reason)
     _move_direct_grants(CompanyUserObjectPermission, drop.pk, keep.pk)
     _repoint_records(Company, drop.pk, keep.pk)
 
