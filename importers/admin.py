@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -13,6 +17,7 @@ from backoffice.projects.models import Document, Project
 from rbac.models import APIKey, Company, Membership, Team, User
 
 from .admin_csv import LegacyCSVImportViews
+from .exports import escape_formula
 from .merging import apply_same_decision
 from .models import ImportRun, LegacyRecord, ReviewPair
 from .resources import add_export_actions
@@ -31,20 +36,58 @@ class ReadOnlyAdminMixin:
         return False
 
 
+# Colours of the outcomes in the per-table bar chart.
+_OUTCOME_COLOURS = {"created": "#2e7d32", "merged": "#1565c0", "updated": "#f9a825",
+                    "unchanged": "#9e9e9e", "rejected": "#c62828"}
+# Long lists are cut on the page; the CSV downloads hold every row.
+SHOWN_ROWS = 100
+
+
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "status", "started_by_name", "duration_s", "rejected_rows")
     list_filter = ("status",)
     fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
-              "table_counts", "reject_list")
+              "outcome_chart", "table_counts", "phases", "reject_list", "conflict_list")
     readonly_fields = fields
 
     def get_urls(self) -> list:
-        return [*LegacyCSVImportViews(self).urls(), *super().get_urls()]
+        admin_view = self.admin_site.admin_view
+        return [
+            *LegacyCSVImportViews(self).urls(),
+            path("<int:pk>/rejects.csv", admin_view(self.rejects_csv),
+                 name="importers_importrun_rejects_csv"),
+            path("<int:pk>/conflicts.csv", admin_view(self.conflicts_csv),
+                 name="importers_importrun_conflicts_csv"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="rejected rows")
     def rejected_rows(self, run: ImportRun) -> int:
         return len(run.report.get("rejects", []))
+
+    @admin.display(description="outcome per table")
+    def outcome_chart(self, run: ImportRun) -> str:
+        legend = format_html_join(
+            " ", '<span style="color:{}">■</span> {}',
+            ((colour, outcome) for outcome, colour in _OUTCOME_COLOURS.items()),
+        )
+        bars = format_html_join("", "{}", (
+            (self._bar(name, counts),) for name, counts in run.report.get("tables", {}).items()
+        ))
+        return format_html('<div style="min-width:40em">{}<table>{}</table></div>', legend, bars)
+
+    @staticmethod
+    def _bar(name: str, counts: dict[str, int]) -> str:
+        read = counts.get("read") or 0
+        segments = format_html_join("", '<span title="{} {}" style="display:inline-block;'
+                                        'height:1em;width:{}%;background:{}"></span>', (
+            (counts.get(outcome, 0), outcome, f"{100 * counts.get(outcome, 0) / read:.2f}",
+             colour)
+            for outcome, colour in _OUTCOME_COLOURS.items() if read and counts.get(outcome)
+        ))
+        return format_html('<tr><td>{}</td><td style="width:30em">{}</td><td>{}</td></tr>',
+                           name, segments, read)
 
     @admin.display(description="per table")
     def table_counts(self, run: ImportRun) -> str:
@@ -55,15 +98,60 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ((name, *(counts.get(c, 0) for c in columns))
              for name, counts in run.report.get("tables", {}).items()),
         )
-        return format_html("<table><tr>{}</tr>{}</table>", header, body)
+        since = run.report.get("unchanged_since_run")
+        note = format_html(
+            "<p>Every input was as for import run #{}: no row was read.</p>", since
+        ) if since else ""
+        return format_html("{}<table><tr>{}</tr>{}</table>", note, header, body)
+
+    @admin.display(description="seconds per step")
+    def phases(self, run: ImportRun) -> str:
+        return format_html_join(", ", "{} {}", (
+            (name, f"{seconds:.1f}") for name, seconds in run.report.get("phases_s", {}).items()
+        ))
+
+    def _capped(self, run: ImportRun, items: list, kind: str, line) -> str:
+        link = reverse(f"admin:importers_importrun_{kind}_csv", args=[run.pk])
+        shown = format_html_join("", "<li>{}</li>", ((line(item),) for item in
+                                                    items[:SHOWN_ROWS]))
+        more = f"the first {SHOWN_ROWS} of " if len(items) > SHOWN_ROWS else ""
+        return format_html('<p>{}{} — <a href="{}">download all as CSV</a></p><ul>{}</ul>',
+                           more, len(items), link, shown)
 
     @admin.display(description="rejects")
     def reject_list(self, run: ImportRun) -> str:
-        return format_html_join(
-            "", "<li>{}.{} #{}: {}</li>",
-            ((r["source"], r["table"], r["legacy_id"], r["reason"])
-             for r in run.report.get("rejects", [])),
+        return self._capped(
+            run, run.report.get("rejects", []), "rejects",
+            lambda r: f"{r['source']}.{r['table']} #{r['legacy_id']}: {r['reason']}",
         )
+
+    @admin.display(description="conflicts")
+    def conflict_list(self, run: ImportRun) -> str:
+        return self._capped(
+            run, run.report.get("conflicts", []), "conflicts",
+            lambda c: "; ".join(f"{key}: {value}" for key, value in c.items()),
+        )
+
+    def _csv(self, request: HttpRequest, pk: int, kind: str, columns: list[str]):
+        run = self.get_object(request, str(pk))
+        if run is None or not self.has_view_permission(request, run):
+            raise PermissionDenied
+        rows = run.report.get(kind, [])
+        if kind == "conflicts":
+            columns = [*columns, *sorted({key for row in rows for key in row} - set(columns))]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{pk}-{kind}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([escape_formula(str(row.get(c, ""))) for c in columns])
+        return response
+
+    def rejects_csv(self, request: HttpRequest, pk: int):
+        return self._csv(request, pk, "rejects", ["source", "table", "legacy_id", "reason"])
+
+    def conflicts_csv(self, request: HttpRequest, pk: int):
+        return self._csv(request, pk, "conflicts", ["kind", "row", "rule"])
 
 
 @admin.register(ReviewPair)
