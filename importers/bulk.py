@@ -1,4 +1,4 @@
-"""Write many new rows at once: COPY on PostgreSQL, `bulk_create` elsewhere.
+"""Write many rows at once: COPY and set-based SQL on PostgreSQL, Django's bulk paths elsewhere.
 
 Django's `bulk_create` spends most of its time in Python (compiling the statement,
 preparing each value, building arrays), and django-simple-history adds a model instance
@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 # Types whose Python value psycopg writes as it is; other fields go through Django.
 _PLAIN_TYPES = frozenset({
@@ -88,6 +88,49 @@ def new(model: type[models.Model], values: dict[str, Any]) -> models.Model:
     return obj
 
 
+def load(model: type[models.Model], pks: list[int]) -> dict[int, models.Model]:
+    """Return {pk: instance} like `in_bulk`, built from `.values()` rows without __init__."""
+    loaded = {}
+    for row in model._default_manager.filter(pk__in=pks).values():
+        obj = new(model, row)
+        obj._state.adding, obj._state.db = False, connection.alias
+        loaded[obj.pk] = obj
+    return loaded
+
+
+def update(model: type[models.Model], objects: list[models.Model], names: list[str],
+           history: History) -> None:
+    """Write `names` of changed objects and one '~' history row for each."""
+    if not objects:
+        return
+    if not uses_copy():
+        bulk_update_with_history(
+            objects, model, names, batch_size=WRITE_BATCH_SIZE, default_user=history.user,
+            default_change_reason=history.reason, default_date=history.date,
+        )
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [model._meta.get_field(name) for name in names]
+    # One statement per batch: the new values arrive as one array per column.
+    columns = ", ".join(
+        f"unnest(%s::{field.db_type(connection)}[]) AS {quote(field.column)}"
+        for field in [pk, *fields]
+    )
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    table = quote(model._meta.db_table)
+    for start in range(0, len(objects), WRITE_BATCH_SIZE):
+        batch = objects[start:start + WRITE_BATCH_SIZE]
+        arrays = [[_value(field, obj) for obj in batch] for field in [pk, *fields]]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (SELECT {columns}) AS v "
+                f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
+                arrays,
+            )
+        _history_of(model, [obj.pk for obj in batch], history, "~")
+
+
 def analyze(model: type[models.Model]) -> None:
     """Refresh PostgreSQL's statistics of a table that bulk writes have just changed.
 
@@ -136,10 +179,11 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
     fields = (model._meta.pk, *_insert_fields(model))
     copy_rows(model._meta.db_table, [field.column for field in fields],
               ([_value(field, obj) for field in fields] for obj in objects))
-    _history_of(model, [obj.pk for obj in objects], history)
+    _history_of(model, [obj.pk for obj in objects], history, "+")
 
 
-def _history_of(model: type[models.Model], pks: list[int], history: History) -> None:
+def _history_of(model: type[models.Model], pks: list[int], history: History,
+                kind: str) -> None:
     history_model = model.history.model
     columns = [field.column for field in history_model._meta.concrete_fields
                if field.attname not in _HISTORY_OWN]
@@ -149,7 +193,8 @@ def _history_of(model: type[models.Model], pks: list[int], history: History) -> 
         cursor.execute(
             f"INSERT INTO {quote(history_model._meta.db_table)} ({names}, history_date, "
             "history_change_reason, history_type, history_user_id) "
-            f"SELECT {names}, %s, %s, '+', %s FROM {quote(model._meta.db_table)} "
+            f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
             f"WHERE {quote(model._meta.pk.column)} = ANY(%s)",
-            [history.date, history.reason, history.user.pk if history.user else None, pks],
+            [history.date, history.reason, kind, history.user.pk if history.user else None,
+             pks],
         )

@@ -24,7 +24,6 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 from tqdm import tqdm
 
 from backoffice.projects.models import Document, DocumentUserObjectPermission, Project
@@ -386,7 +385,7 @@ class Loader:
         self, model: type[models.Model], touched: dict[int, list[tuple[Planned, bool]]],
         rules: FieldRules, source: str, table: str,
     ) -> None:
-        objects = model._default_manager.in_bulk(list(touched))
+        objects = bulk.load(model, list(touched))
         changed: dict[int, models.Model] = {}
         fields: set[str] = set()
         for pk, items in touched.items():
@@ -398,12 +397,7 @@ class Loader:
                 if names:
                     changed[pk] = obj
                     fields |= names
-        if changed:
-            bulk_update_with_history(
-                list(changed.values()), model, sorted(fields), batch_size=WRITE_BATCH_SIZE,
-                default_user=self.history_user, default_change_reason=CHANGE_REASON,
-                default_date=self.now,
-            )
+        bulk.update(model, list(changed.values()), sorted(fields), self.history)
 
     def _apply(
         self, obj: models.Model, p: Planned, rules: FieldRules, overwrite: bool,

@@ -31,8 +31,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def fix_mojibake(text: str | None) -> str | None:
     """Repair UTF-8 that went through a Windows-1252 connection (``MÃ¼ller`` → ``Müller``)."""
-    if text is None:
-        return None
+    if text is None or text.isascii():
+        return text  # mis-decoded UTF-8 always leaves non-ASCII characters behind
     # fix_encoding only undoes encoding mix-ups; fix_text would also rewrite quotes and
     # ligatures, which changes what people typed.
     return ftfy.fix_encoding(text)

@@ -47,3 +47,23 @@ def test_a_new_instance_equals_what_the_model_constructor_gives(db):
         if field.attname != "uploaded_at":  # a default of now(): taken at each call
             assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
     assert fast._state.adding and fast.pk is None and fast.company == company
+
+
+def test_loaded_instances_equal_in_bulk_and_updates_write_a_change_history_row(db):
+    when = datetime(2026, 3, 4, tzinfo=UTC)
+    companies = [Company.objects.create(name=f"Acme {n}", country="DE") for n in range(3)]
+    pks = [c.pk for c in companies]
+    loaded, reference = bulk.load(Company, pks), Company.objects.in_bulk(pks)
+    for pk in pks:
+        for field in Company._meta.concrete_fields:
+            assert getattr(loaded[pk], field.attname) == getattr(reference[pk], field.attname)
+    changed = [loaded[pks[0]], loaded[pks[2]]]
+    for company in changed:
+        company.legal_name, company.domain = f"{company.name} GmbH", "acme.example"
+    bulk.update(Company, changed, ["domain", "legal_name"], bulk.History(None, "test", when))
+    assert dict(Company.objects.values_list("pk", "legal_name")) == {
+        pks[0]: "Acme 0 GmbH", pks[1]: "", pks[2]: "Acme 2 GmbH"}
+    (record,) = Company.history.filter(id=pks[2], history_type="~")
+    assert (record.legal_name, record.domain, record.history_date) == (
+        "Acme 2 GmbH", "acme.example", when)
+    assert not Company.history.filter(id=pks[1], history_type="~").exists()
