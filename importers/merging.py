@@ -77,13 +77,13 @@ def _move_direct_grants(model: type[models.Model], old: int, new: int) -> None:
 def _move_memberships(memberships: Iterable[Membership], company: Company, team: Team | None,
                       user: User | None, reason: str) -> None:
     """Move memberships into a scope; where the person already has one, keep the higher."""
+    held = {(m.user_id, m.team_id): m
+            for m in Membership.objects.select_related("role").filter(company=company)}
     moved = []
     for membership in memberships:
         team_id = team.pk if team is not None else membership.team_id
-        other = (Membership.objects.select_related("role")
-                 .filter(user_id=membership.user_id, company=company, team_id=team_id)
-                 .exclude(pk=membership.pk).first())
-        if other is not None:
+        other = held.get((membership.user_id, team_id))
+        if other is not None and other.pk != membership.pk:
             loser = membership if other.role.rank >= membership.role.rank else other
             winner = other if loser is membership else membership
             _repoint_records(Membership, loser.pk, winner.pk)
@@ -91,6 +91,7 @@ def _move_memberships(memberships: Iterable[Membership], company: Company, team:
             if winner is other:
                 continue
         membership.company, membership.team_id = company, team_id
+        held[(membership.user_id, team_id)] = membership
         moved.append(membership)
     _save_with_history(Membership, moved, ["company", "team"], user, reason)
 
