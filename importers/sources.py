@@ -579,8 +579,11 @@ class CSVSource:
 
 def file_digest(path: str | os.PathLike[str]) -> str:
     """Return the SHA-256 of a file's bytes, read in chunks."""
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError as error:
+        raise SourceError(f"Cannot read {path} ({error.strerror}); check the path.") from error
 
 
 def _csv_error(path: Path, line: int, error: csv.Error) -> SourceError:

@@ -32,6 +32,13 @@ def test_missing_source_folder_fails_with_a_one_line_reason(db, tmp_path: Path):
     assert "\n" not in str(failure.value) and "nowhere" in str(failure.value)
 
 
+def test_missing_cognito_export_fails_with_a_one_line_reason_naming_it(db, tmp_path: Path):
+    missing = tmp_path / "users.json"
+    with pytest.raises(CommandError) as failure:
+        call_command("import_legacy", "--cognito", str(missing), "--no-progress")
+    assert "\n" not in str(failure.value) and str(missing) in str(failure.value)
+
+
 def test_no_source_at_all_is_refused(db):
     with pytest.raises(CommandError, match="Nothing to import"):
         call_command("import_legacy")
