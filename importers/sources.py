@@ -317,10 +317,16 @@ class PostgresSource(_DatabaseSource):
         spec = _table(self.system, table)
         self._check_table(spec)
         # The sum of each row's hash: order-free, computed by the server in one pass.
-        count, total = self._conn.execute(
-            "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint"
-            f"::numeric), 0) FROM {spec.qualified_name} AS t"
-        ).fetchone()
+        try:
+            count, total = self._conn.execute(
+                "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint"
+                f"::numeric), 0) FROM {spec.qualified_name} AS t"
+            ).fetchone()
+        except self._psycopg.Error as error:
+            raise SourceError(
+                f"Reading {spec.qualified_name} from the {self._where()} failed "
+                f"({_first_line(error)}); run the import again."
+            ) from error
         return f"{count}:{total}"
 
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
@@ -411,12 +417,18 @@ class MySQLSource(_DatabaseSource):
     def digest(self, table: str) -> str:
         spec = _table(self.system, table)
         self._check_table(spec)
-        with self._conn.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM `{spec.name}`")
-            (total,) = cursor.fetchone()
-            # A checksum over every row's values, computed by the server.
-            cursor.execute(f"CHECKSUM TABLE `{spec.name}` EXTENDED")
-            (_, checksum) = cursor.fetchone()
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM `{spec.name}`")
+                (total,) = cursor.fetchone()
+                # A checksum over every row's values, computed by the server.
+                cursor.execute(f"CHECKSUM TABLE `{spec.name}` EXTENDED")
+                (_, checksum) = cursor.fetchone()
+        except self._pymysql.MySQLError as error:
+            raise SourceError(
+                f"Reading {spec.name} from the {self._where()} failed "
+                f"({_first_line(error)}); run the import again."
+            ) from error
         return f"{total}:{checksum}"
 
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
