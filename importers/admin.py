@@ -137,8 +137,8 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if run is None or not self.has_view_permission(request, run):
             raise PermissionDenied
         rows = run.report.get(kind, [])
-        if kind == "conflicts":
-            columns = [*columns, *sorted({key for row in rows for key in row} - set(columns))]
+        # Conflicts carry details of their own kind: each becomes a column after the fixed ones.
+        columns = [*columns, *sorted({key for row in rows for key in row} - set(columns))]
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{pk}-{kind}.csv"'
         writer = csv.writer(response)

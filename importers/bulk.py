@@ -34,7 +34,7 @@ WRITE_BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class History:
-    """Who, when and why, for the history rows of created objects."""
+    """Who, when and why, for the history rows of written objects."""
 
     user: models.Model | None
     reason: str
@@ -46,17 +46,20 @@ def uses_copy() -> bool:
 
 
 @cache
-def _insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
-    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+def _conversion(field: models.Field) -> str:
+    """How a field's value is written: "now" (auto_now), "plain" or "prep" (via Django)."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return "now"
+    return "plain" if field.get_internal_type() in _PLAIN_TYPES else "prep"
 
 
 def _value(field: models.Field, obj: models.Model) -> Any:
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    conversion = _conversion(field)  # decided once per field: this runs for every value
+    if conversion == "plain":
+        return getattr(obj, field.attname)
+    if conversion == "now":
         return field.pre_save(obj, add=True)
-    value = getattr(obj, field.attname)
-    if field.get_internal_type() in _PLAIN_TYPES:
-        return value
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(getattr(obj, field.attname), connection)
 
 
 @cache
@@ -176,7 +179,7 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
     for obj, pk in zip(objects, next_ids(model, len(objects)), strict=True):
         obj.pk = pk
         obj._state.adding = False
-    fields = (model._meta.pk, *_insert_fields(model))
+    fields = model._meta.concrete_fields
     copy_rows(model._meta.db_table, [field.column for field in fields],
               ([_value(field, obj) for field in fields] for obj in objects))
     _history_of(model, [obj.pk for obj in objects], history, "+")

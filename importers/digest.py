@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ _CODE = ("legacy_schema", "loader", "matching", "normalize", "records", "sources
 RECORDS_KEY = "legacy_records"
 
 
+@cache
 def _code_digest() -> str:
     here = Path(__file__).resolve().parent
     sha = hashlib.sha256()
@@ -72,16 +74,6 @@ def unchanged_since(digest: dict[str, str]) -> ImportRun | None:
     if recorded != digest or records != str(LegacyRecord.objects.count()):
         return None
     return last
-
-
-def changed_inputs(digest: dict[str, str]) -> list[str]:
-    """Name what differs from the last successful import's inputs (for the log)."""
-    last = ImportRun.objects.filter(status=ImportRun.Status.SUCCEEDED).order_by("-pk").first()
-    if last is None or not last.digest:
-        return []
-    recorded = last.digest
-    keys = (digest.keys() | recorded.keys()) - {RECORDS_KEY}
-    return sorted(key for key in keys if digest.get(key) != recorded.get(key))
 
 
 def unchanged_report(run: ImportRun, *, dry_run: bool) -> ImportReport:

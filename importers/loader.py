@@ -161,13 +161,10 @@ class Provenance:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        bulk.analyze(LegacyRecord)
         self._content_types: dict[type[models.Model], ContentType] = {}
         self._new: list[tuple[Any, ...]] = []
         self._changed: list[LegacyRecord] = []
-        self._known_tables: set[tuple[str, str]] = set(
-            LegacyRecord.objects.values_list("source", "table").distinct()
-        )
+        self._imported_before: dict[tuple[str, str], bool] = {}
 
     def content_type(self, model: type[models.Model]) -> ContentType:
         if model not in self._content_types:
@@ -176,7 +173,12 @@ class Provenance:
 
     def lookup(self, source: str, table: str, legacy_ids: list[str]) -> dict[str, _Existing]:
         found: dict[str, _Existing] = {}
-        if (source, table) not in self._known_tables:
+        if (source, table) not in self._imported_before:
+            # Asked before this run writes the table's first batch.
+            self._imported_before[(source, table)] = LegacyRecord.objects.filter(
+                source=source, table=table
+            ).exists()
+        if not self._imported_before[(source, table)]:
             return found  # never imported before: nothing to look up
         for chunk in _chunks(legacy_ids, LOOKUP_CHUNK):
             for pk, legacy_id, object_id, fp, origin in LegacyRecord.objects.filter(
@@ -1131,6 +1133,7 @@ def import_legacy(
     else:
         report = ImportReport(dry_run=dry_run)
         with transaction.atomic():
+            bulk.analyze(LegacyRecord)  # the lookups of every batch rely on its statistics
             loader = Loader(core=core, portal=portal, cognito_path=cognito, report=report,
                             batch_size=batch_size, progress=progress,
                             history_user=history_user)

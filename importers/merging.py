@@ -139,9 +139,8 @@ def merge_companies(*, keep: Company, drop: Company, user: User | None = None) -
         same = kept_teams.get(team_key(team.name))
         if same is not None:
             _merge_team(team, same, user, reason)
-        else:
-            team.company = keep
-            _save_with_history(Team, [team], ["company"], user, reason)
+    # The others move as they are now, with the parents the merges gave them.
+    _reassign(Team, "company", drop, keep, user, reason)
     _move_memberships(Membership.objects.select_related("role").filter(company=drop), keep,
                       None, user, reason)
 

@@ -256,6 +256,12 @@ class _DatabaseSource:
             "check that the server runs and the URL, user and password are right."
         )
 
+    def _read_failed(self, name: str, error: BaseException) -> SourceError:
+        return SourceError(
+            f"Reading {name} from the {self._where()} failed ({_first_line(error)}); "
+            "run the import again."
+        )
+
     def _existing_columns(self, table: Table) -> list[str] | None:
         raise NotImplementedError
 
@@ -323,10 +329,7 @@ class PostgresSource(_DatabaseSource):
                 f"::numeric), 0) FROM {spec.qualified_name} AS t"
             ).fetchone()
         except self._psycopg.Error as error:
-            raise SourceError(
-                f"Reading {spec.qualified_name} from the {self._where()} failed "
-                f"({_first_line(error)}); run the import again."
-            ) from error
+            raise self._read_failed(spec.qualified_name, error) from error
         return f"{count}:{total}"
 
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
@@ -419,17 +422,12 @@ class MySQLSource(_DatabaseSource):
         self._check_table(spec)
         try:
             with self._conn.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM `{spec.name}`")
-                (total,) = cursor.fetchone()
                 # A checksum over every row's values, computed by the server.
                 cursor.execute(f"CHECKSUM TABLE `{spec.name}` EXTENDED")
                 (_, checksum) = cursor.fetchone()
         except self._pymysql.MySQLError as error:
-            raise SourceError(
-                f"Reading {spec.name} from the {self._where()} failed "
-                f"({_first_line(error)}); run the import again."
-            ) from error
-        return f"{total}:{checksum}"
+            raise self._read_failed(spec.name, error) from error
+        return f"{self.count(table)}:{checksum}"
 
     def iter_batches(self, table: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
         spec = _table(self.system, table)
@@ -449,10 +447,7 @@ class MySQLSource(_DatabaseSource):
                 while records := cursor.fetchmany(batch_size):
                     yield [canonical_row(record) for record in records]
         except self._pymysql.MySQLError as error:
-            raise SourceError(
-                f"Reading {table.name} from the {self._where()} failed "
-                f"({_first_line(error)}); run the import again."
-            ) from error
+            raise self._read_failed(table.name, error) from error
         finally:
             conn.close()
 
