@@ -160,7 +160,7 @@ class OneTableLoader(Loader):
 
     def write(
         self, source: str, table: str, model: type[models.Model], planned: list[Planned],
-        key_map: dict[Hashable, int], rules: FieldRules,
+        key_map: dict[Hashable, int], rules: FieldRules, written: set[int] | None = None,
     ) -> dict[str, int]:
         # In a full run the highest role in a scope wins over every system's rows; here
         # the other system's role is the one already held.
@@ -176,7 +176,7 @@ class OneTableLoader(Loader):
                         rule="several roles in one scope: the highest rank wins",
                     )
                     p.values["role_id"] = held[0]
-        return super().write(source, table, model, planned, key_map, rules)
+        return super().write(source, table, model, planned, key_map, rules, written)
 
 
 def import_legacy_table(

@@ -10,10 +10,12 @@ row holds, as simple-history's own `bulk_history_create` would record it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
@@ -51,6 +53,16 @@ def _conversion(field: models.Field) -> str:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return "now"
     return "plain" if field.get_internal_type() in _PLAIN_TYPES else "prep"
+
+
+@cache
+def _columns(model: type[models.Model]) -> tuple[list[models.Field], list[models.Field]]:
+    """The model's fields written as they are (read in one go), and the others."""
+    fields = model._meta.concrete_fields
+    plain = [field for field in fields if _conversion(field) == "plain"]
+    # Two at least (the pk and a foreign key or name): attrgetter then returns a tuple.
+    assert len(plain) > 1, model
+    return plain, [field for field in fields if _conversion(field) != "plain"]
 
 
 def _value(field: models.Field, obj: models.Model) -> Any:
@@ -146,6 +158,42 @@ def analyze(model: type[models.Model]) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+@contextmanager
+def foreign_keys_checked_at_end(tables: Iterable[str]) -> Iterator[None]:
+    """Check the foreign keys of these tables once, after the block, instead of per row.
+
+    Django's PostgreSQL foreign keys are deferred: each inserted row queues one check that
+    runs at commit, a third of a first import's time at a million rows. Dropping the
+    constraints and adding them back runs one validating join per constraint instead (the
+    way PostgreSQL's "Populating a Database" advises). Inside the caller's transaction, so
+    an error anywhere rolls the drop back too; a row that breaks a key fails the adding
+    with the constraint's name. Holds an exclusive lock on the tables until commit: for
+    bulk loads, such as the first import into an empty back-office. Elsewhere a no-op.
+    """
+    if not uses_copy():
+        yield
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) "
+            "ORDER BY 1, 2",
+            [sorted(set(tables))],
+        )
+        constraints = cursor.fetchall()
+        # Rows written earlier in the transaction have checks pending, which would forbid
+        # the ALTER: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _ in constraints:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares foreign keys
+
+
 def next_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve `count` primary keys from the table's sequence."""
     with connection.cursor() as cursor:
@@ -156,14 +204,36 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
+def _copy_statement(table: str, columns: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    return f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Stream rows into a PostgreSQL table with COPY … FROM STDIN."""
-    quote = connection.ops.quote_name
-    statement = (f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-                 "FROM STDIN")
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        _copy_statement(table, columns)
+    ) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+# COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_escape(value: str) -> str:
+    """Return a text value as it stands in a line of COPY's text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def copy_lines(table: str, columns: Sequence[str], lines: str) -> None:
+    """COPY rows already formatted as COPY text lines: for rows of a few known types, a
+    third of the time of `copy_rows`, which looks up a converter for every value."""
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        _copy_statement(table, columns)
+    ) as copy:
+        copy.write(lines)
 
 
 def create(model: type[models.Model], objects: list[models.Model], history: History) -> None:
@@ -179,9 +249,10 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
     for obj, pk in zip(objects, next_ids(model, len(objects)), strict=True):
         obj.pk = pk
         obj._state.adding = False
-    fields = model._meta.concrete_fields
-    copy_rows(model._meta.db_table, [field.column for field in fields],
-              ([_value(field, obj) for field in fields] for obj in objects))
+    plain, other = _columns(model)
+    read_plain = attrgetter(*(field.attname for field in plain))
+    copy_rows(model._meta.db_table, [field.column for field in (*plain, *other)],
+              ((*read_plain(obj), *(_value(field, obj) for field in other)) for obj in objects))
     _history_of(model, [obj.pk for obj in objects], history, "+")
 
 

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -45,6 +46,7 @@ from importers.normalize import (
 from importers.records import CompanyRecord
 from importers.report import ImportReport
 from importers.sources import ERRORS_KEY, LegacySource, read_cognito
+from rbac.access_versions import VERSION_TABLE
 from rbac.models import (
     APIKey,
     Company,
@@ -207,7 +209,13 @@ class Provenance:
     def flush(self) -> None:
         if self._new:
             if bulk.uses_copy():
-                bulk.copy_rows(LegacyRecord._meta.db_table, self._COLUMNS, self._new)
+                stamp = self.now.isoformat()
+                bulk.copy_lines(LegacyRecord._meta.db_table, self._COLUMNS, "".join(
+                    f"{source}\t{table}\t{bulk.copy_escape(legacy_id)}\t{content_type}\t"
+                    f"{object_id}\t{fp}\t{'t' if origin else 'f'}\t{stamp}\t{stamp}\n"
+                    for source, table, legacy_id, content_type, object_id, fp, origin, _, _
+                    in self._new
+                ))
             else:
                 LegacyRecord.objects.bulk_create(
                     [LegacyRecord(**dict(zip(self._COLUMNS, row, strict=True)))
@@ -287,6 +295,7 @@ class Loader:
         self.sub_owner: dict[str, str] = {}
         self.company_emails: dict[tuple[str, int], set[str]] = defaultdict(set)
         self.super_core_ids: set[int] = set()
+        self.users_written: set[int] = set()  # users that took a Core or Portal row's values
 
     # --- reading --------------------------------------------------------------------
 
@@ -327,11 +336,13 @@ class Loader:
 
     def write(
         self, source: str, table: str, model: type[models.Model], planned: list[Planned],
-        key_map: dict[Hashable, int], rules: FieldRules,
+        key_map: dict[Hashable, int], rules: FieldRules, written: set[int] | None = None,
     ) -> dict[str, int]:
         """Create, merge or update the objects of a batch of planned rows; return their pks.
 
-        Each row counts as exactly one of created, merged, updated or unchanged.
+        Each row counts as exactly one of created, merged, updated or unchanged. `written`
+        collects the pks of the objects that took the values of one of the rows. A merged
+        row without values is recorded without loading its object.
         """
         counts = self.report.table(source, table)
         existing = self.prov.lookup(source, table, [p.legacy_id for p in planned])
@@ -357,7 +368,8 @@ class Loader:
             if target is not None:
                 counts.count("merged")
                 result[p.legacy_id] = target
-                touched[target].append((p, False))
+                if p.values:
+                    touched[target].append((p, False))
                 self.prov.add(source, table, p.legacy_id, model, target, fp, origin=False)
                 continue
             object_key = p.key if p.key is not None else ("row", p.legacy_id)
@@ -369,8 +381,12 @@ class Loader:
                 counts.count("created")
                 new_objects[object_key] = bulk.new(model, p.values)
                 new_records.append((p, object_key, True))
+        if written is not None:
+            written.update(touched)
         if new_objects:
             bulk.create(model, list(new_objects.values()), self.history)
+            if written is not None:
+                written.update(obj.pk for obj in new_objects.values())
             for p, object_key, origin in new_records:
                 pk = new_objects[object_key].pk
                 if p.key is not None:
@@ -762,7 +778,8 @@ class Loader:
                     planned.append(Planned(str(row["id"]), row, key, values))
                     team = self.team_of.get(("core", row["department_id"]))
                     places[row["id"]] = (company, team)
-                pks = self.write("core", "users", User, planned, self.user_by_key, USER_RULES)
+                pks = self.write("core", "users", User, planned, self.user_by_key, USER_RULES,
+                                 self.users_written)
                 for legacy_id, pk in pks.items():
                     company, team = places[int(legacy_id)]
                     self.core_user[int(legacy_id)] = (pk, company, team)
@@ -788,7 +805,7 @@ class Loader:
                     }
                     planned.append(Planned(str(row["member_id"]), row, key, values))
                 pks = self.write("portal", "member", User, planned, self.user_by_key,
-                                 USER_RULES)
+                                 USER_RULES, self.users_written)
                 for legacy_id, pk in pks.items():
                     self.member[int(legacy_id)] = pk
                 for p in planned:
@@ -811,8 +828,10 @@ class Loader:
                         f"no Portal member or Core user has this Cognito user "
                         f"({row.get('email')}); it belongs to no company, so it is not imported"))
                     continue
-                facts_key = key if key in self.people else None
-                values = self._person_values(facts_key) if facts_key else {}
+                # The person's facts, Cognito's included, went into a user written in this
+                # run from its own address: nothing left to merge.
+                done = user in self.users_written and self.user_by_key.get(key) == user
+                values = self._person_values(key) if key in self.people and not done else {}
                 planned.append(Planned(row["sub"], row, ("user", user), values))
             sub_map = {("user", pk): pk for pk in {p.key[1] for p in planned}}
             self.write("cognito", "users", User, planned, sub_map, USER_RULES)
@@ -1114,6 +1133,21 @@ def _evidence(record: CompanyRecord) -> dict[str, Any]:
     }
 
 
+# Every model an import writes, for checking their foreign keys in one go.
+WRITTEN_MODELS: tuple[type[models.Model], ...] = (
+    Company, Team, User, Project, Document, APIKey, Membership, CompanyUserObjectPermission,
+    TeamUserObjectPermission, DocumentUserObjectPermission, LegacyRecord, ReviewPair,
+)
+
+
+def _written_tables() -> Iterator[str]:
+    for model in WRITTEN_MODELS:
+        yield model._meta.db_table
+        if hasattr(model, "history"):
+            yield model.history.model._meta.db_table
+    yield VERSION_TABLE  # written by the triggers of memberships and grants
+
+
 def import_legacy(
     *, core: LegacySource | None = None, portal: LegacySource | None = None,
     cognito: str | None = None, dry_run: bool = False, force: bool = False,
@@ -1137,7 +1171,13 @@ def import_legacy(
             loader = Loader(core=core, portal=portal, cognito_path=cognito, report=report,
                             batch_size=batch_size, progress=progress,
                             history_user=history_user)
-            loader.run()
+            # The first import writes every row anew: check its keys once, at the end.
+            first = not LegacyRecord.objects.exists()
+            with bulk.foreign_keys_checked_at_end(_written_tables()) if first else nullcontext():
+                loader.run()
+                keys_started = time.monotonic()
+            if first:
+                report.phases["foreign_keys"] = time.monotonic() - keys_started
             report.digest = with_records(inputs)
             if dry_run:
                 transaction.set_rollback(True)

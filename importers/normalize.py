@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -74,8 +74,13 @@ def normalize_email(raw: str | None) -> str | None:
     return candidate
 
 
+@lru_cache(maxsize=1 << 19)
 def person_key(email: str | None) -> str | None:
-    """Return the key under which Core users and Portal members are the same person."""
+    """Return the key under which Core users and Portal members are the same person.
+
+    Cached: an import asks for every address several times (the scan of people, the load
+    of users, Cognito), and Django's validation costs more than the rest of the row.
+    """
     return normalize_email(email)
 
 

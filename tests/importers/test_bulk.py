@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from django.db import IntegrityError, connection, transaction
+
 from backoffice.projects.models import Document
 from importers import bulk
+from importers.loader import Provenance
+from importers.models import LegacyRecord
 from rbac.models import Company, User
 
 
@@ -67,3 +72,51 @@ def test_loaded_instances_equal_in_bulk_and_updates_write_a_change_history_row(d
     assert (record.legal_name, record.domain, record.history_date) == (
         "Acme 2 GmbH", "acme.example", when)
     assert not Company.history.filter(id=pks[1], history_type="~").exists()
+
+
+def _foreign_keys(table: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = %s::regclass", [table])
+        return set(cursor.fetchall())
+
+
+@pytest.mark.postgres_db
+def test_foreign_keys_checked_at_end_come_back_as_they_were(db):
+    table = Document._meta.db_table
+    before = _foreign_keys(table)
+    assert before  # company, team, project, uploaded_by
+    with bulk.foreign_keys_checked_at_end([table]):
+        assert _foreign_keys(table) == set()
+    assert _foreign_keys(table) == before
+
+
+@pytest.mark.postgres_db
+def test_a_row_breaking_a_key_fails_at_the_end_naming_the_constraint(db):
+    table = Document._meta.db_table
+    (company_key,) = [name for name, definition in _foreign_keys(table)
+                      if "REFERENCES rbac_company" in definition]
+    with pytest.raises(IntegrityError, match=company_key), transaction.atomic():
+        with bulk.foreign_keys_checked_at_end([table]):
+            with connection.cursor() as cursor:  # accepted while the key is away
+                cursor.execute(
+                    f"INSERT INTO {table} (company_id, original_name, content_type, file, "
+                    "legacy_bucket, legacy_key, uploaded_at) "
+                    "VALUES (987654, 'a.pdf', '', '', '', '', now())")
+    assert not Document.objects.exists()
+
+
+def test_provenance_keeps_legacy_ids_with_tabs_backslashes_and_line_breaks(db):
+    company = Company.objects.create(name="Acme", country="DE")
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    provenance = Provenance(when)
+    odd = "sub\\with\ttab\nand\rbreaks"
+    provenance.add("cognito", "users", odd, Company, company.pk, "f" * 64, origin=True)
+    provenance.add("core", "organizations", "17", Company, company.pk, "0" * 64, origin=False)
+    provenance.flush()
+    stored = {r.legacy_id: r for r in LegacyRecord.objects.all()}
+    assert set(stored) == {odd, "17"}
+    assert (stored[odd].object_id, stored[odd].is_origin, stored[odd].imported_at) == (
+        company.pk, True, when)
+    assert stored["17"].content_object == company and not stored["17"].is_origin
