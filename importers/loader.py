@@ -1074,7 +1074,7 @@ class Loader:
             rows = self._read("portal", "permission_grant", batch)
             existing = self.prov.lookup("portal", "permission_grant",
                                         [str(r["grant_id"]) for r in rows])
-            grants: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+            grants: dict[type[models.Model], list[tuple[int, int, int]]] = defaultdict(list)
             for row in rows:
                 legacy_id = str(row["grant_id"])
                 user = self.member.get(row["member_id"])
@@ -1102,9 +1102,7 @@ class Loader:
                 model, perm_model, _ = target
                 for bit in PERMISSION_BITS:
                     if bits & bit:
-                        grants[perm_model].append(perm_model(
-                            user_id=user, content_object_id=obj,
-                            permission_id=permissions[(model, bit)]))
+                        grants[perm_model].append((user, obj, permissions[(model, bit)]))
                 if record is None:
                     counts.count("created")
                     self.prov.add("portal", "permission_grant", legacy_id, model, obj, fp,
@@ -1113,9 +1111,9 @@ class Loader:
                     # A changed grant adds the bits it gained; it does not take any away.
                     counts.count("updated")
                     self.prov.refresh(record, fp)
-            for perm_model, objs in grants.items():
-                perm_model.objects.bulk_create(objs, batch_size=WRITE_BATCH_SIZE,
-                                               ignore_conflicts=True)
+            for perm_model, rows in grants.items():
+                bulk.insert_new(perm_model, ("user_id", "content_object_id", "permission_id"),
+                                rows)
             self.prov.flush()
 
 
@@ -1133,19 +1131,21 @@ def _evidence(record: CompanyRecord) -> dict[str, Any]:
     }
 
 
-# Every model an import writes, for checking their foreign keys in one go.
+# Every model an import writes: a first import checks their foreign keys in one go.
 WRITTEN_MODELS: tuple[type[models.Model], ...] = (
     Company, Team, User, Project, Document, APIKey, Membership, CompanyUserObjectPermission,
     TeamUserObjectPermission, DocumentUserObjectPermission, LegacyRecord, ReviewPair,
 )
 
 
-def _written_tables() -> Iterator[str]:
-    for model in WRITTEN_MODELS:
-        yield model._meta.db_table
-        if hasattr(model, "history"):
-            yield model.history.model._meta.db_table
-    yield VERSION_TABLE  # written by the triggers of memberships and grants
+def _written_tables() -> tuple[list[str], list[str]]:
+    """The tables an import writes, and those of them it never reads (see bulk.bulk_load)."""
+    written = [model._meta.db_table for model in WRITTEN_MODELS]
+    history = [model.history.model._meta.db_table for model in WRITTEN_MODELS
+               if hasattr(model, "history")]
+    # VERSION_TABLE is written by the triggers of memberships and grants; LegacyRecord is
+    # read through its unique key only.
+    return [*written, *history, VERSION_TABLE], [*history, LegacyRecord._meta.db_table]
 
 
 def import_legacy(
@@ -1173,11 +1173,12 @@ def import_legacy(
                             history_user=history_user)
             # The first import writes every row anew: check its keys once, at the end.
             first = not LegacyRecord.objects.exists()
-            with bulk.foreign_keys_checked_at_end(_written_tables()) if first else nullcontext():
+            load = bulk.bulk_load(*_written_tables()) if first else nullcontext()
+            with load:
                 loader.run()
                 keys_started = time.monotonic()
             if first:
-                report.phases["foreign_keys"] = time.monotonic() - keys_started
+                report.phases["keys_and_indexes"] = time.monotonic() - keys_started
             report.digest = with_records(inputs)
             if dry_run:
                 transaction.set_rollback(True)

@@ -23,7 +23,8 @@ class LegacyRecord(models.Model):
     legacy_id = models.CharField(
         max_length=128, help_text='The row\'s key as text; composite keys as "team_id:member_id".'
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # No index of its own: "importers_legacy_target" below starts with it.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.BigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
     fingerprint = models.CharField(

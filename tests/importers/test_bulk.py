@@ -82,14 +82,28 @@ def _foreign_keys(table: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
+def _indexes(table: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+                       [table])
+        return set(cursor.fetchall())
+
+
 @pytest.mark.postgres_db
-def test_foreign_keys_checked_at_end_come_back_as_they_were(db):
-    table = Document._meta.db_table
-    before = _foreign_keys(table)
-    assert before  # company, team, project, uploaded_by
-    with bulk.foreign_keys_checked_at_end([table]):
+def test_bulk_load_puts_keys_and_indexes_back_as_they_were(db):
+    table, history = Document._meta.db_table, Document.history.model._meta.db_table
+    keys, indexes = _foreign_keys(table), _indexes(history)
+    assert keys and len(indexes) > 2  # company, team, …; history date, user, id, …
+    with bulk.bulk_load([table], write_only=[history]):
         assert _foreign_keys(table) == set()
-    assert _foreign_keys(table) == before
+        # Only the primary key is left; the written table keeps its indexes.
+        assert {name for name, _ in _indexes(history)} == {f"{history}_pkey"}
+        assert len(_indexes(table)) > 1
+        bulk.create(Document, [Document(company=Company.objects.create(name="Acme"),
+                                        original_name="a.pdf")],
+                    bulk.History(None, "legacy import", datetime(2026, 1, 2, tzinfo=UTC)))
+    assert (_foreign_keys(table), _indexes(history)) == (keys, indexes)
+    assert Document.history.filter(original_name="a.pdf").exists()
 
 
 @pytest.mark.postgres_db
@@ -98,7 +112,7 @@ def test_a_row_breaking_a_key_fails_at_the_end_naming_the_constraint(db):
     (company_key,) = [name for name, definition in _foreign_keys(table)
                       if "REFERENCES rbac_company" in definition]
     with pytest.raises(IntegrityError, match=company_key), transaction.atomic():
-        with bulk.foreign_keys_checked_at_end([table]):
+        with bulk.bulk_load([table]):
             with connection.cursor() as cursor:  # accepted while the key is away
                 cursor.execute(
                     f"INSERT INTO {table} (company_id, original_name, content_type, file, "
