@@ -10,7 +10,9 @@ row holds, as simple-history's own `bulk_history_create` would record it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -239,7 +241,14 @@ def bulk_load(tables: Iterable[str], write_only: Iterable[str] = ()) -> Iterator
 
 
 def next_ids(model: type[models.Model], count: int) -> list[int]:
-    """Reserve `count` primary keys from the table's sequence."""
+    """Reserve `count` primary keys from the table's sequence (a block ahead, while the
+    background writer runs: asking the database waits for the writes queued before)."""
+    if _writer is not None:
+        return _writer.ids(model, count)
+    return _reserve_ids(model, count)
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -255,11 +264,14 @@ def _copy_statement(table: str, columns: Sequence[str]) -> str:
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Stream rows into a PostgreSQL table with COPY … FROM STDIN."""
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        _copy_statement(table, columns)
-    ) as copy:
-        for row in rows:
-            copy.write_row(row)
+    statement, rows = _copy_statement(table, columns), list(rows)
+
+    def write(cursor) -> None:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    _write(write)
 
 
 # COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
@@ -274,10 +286,13 @@ def copy_escape(value: str) -> str:
 def copy_lines(table: str, columns: Sequence[str], lines: str) -> None:
     """COPY rows already formatted as COPY text lines: for rows of a few known types, a
     third of the time of `copy_rows`, which looks up a converter for every value."""
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        _copy_statement(table, columns)
-    ) as copy:
-        copy.write(lines)
+    statement = _copy_statement(table, columns)
+
+    def write(cursor) -> None:
+        with cursor.copy(statement) as copy:
+            copy.write(lines)
+
+    _write(write)
 
 
 def create(model: type[models.Model], objects: list[models.Model], history: History) -> None:
@@ -307,12 +322,123 @@ def _history_of(model: type[models.Model], pks: list[int], history: History,
                if field.attname not in _HISTORY_OWN]
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history_model._meta.db_table)} ({names}, history_date, "
-            "history_change_reason, history_type, history_user_id) "
-            f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} = ANY(%s)",
-            [history.date, history.reason, kind, history.user.pk if history.user else None,
-             pks],
-        )
+    statement = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({names}, history_date, "
+        "history_change_reason, history_type, history_user_id) "
+        f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} = ANY(%s)"
+    )
+    params = [history.date, history.reason, kind, history.user.pk if history.user else None,
+              pks]
+    _write(lambda cursor: cursor.execute(statement, params))
+
+
+# --- writing in the background ---------------------------------------------------------
+
+Write = Callable[[Any], Any]  # a write, given a psycopg cursor of the import's connection
+
+
+class _BackgroundWriter:
+    """Runs the importer's bulk writes on its own connection, in a second thread.
+
+    While PostgreSQL takes one batch (COPY, indexes, history), the loader plans the next
+    one in Python: psycopg lets go of the GIL while it waits for the server. Writes run
+    in the order they were queued, on the same connection, so in the same transaction.
+    Every other query of the importer's thread first waits until the queue is empty (an
+    execute wrapper), so nothing reads or changes rows that are still on their way.
+    """
+
+    def __init__(self, raw_connection: Any) -> None:
+        self._connection = raw_connection
+        self._queue: queue.Queue[Write | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._ids: dict[type[models.Model], list[int]] = {}
+        self._thread = threading.Thread(target=self._work, name="bulk-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:  # after a failure the transaction is lost anyway
+                    with self._connection.cursor() as cursor:
+                        job(cursor)
+            except BaseException as error:  # handed to the importer's thread
+                self._error = error
+            finally:
+                self._queue.task_done()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            with connection.wrap_database_errors:  # as Django's IntegrityError, …
+                raise self._error
+
+    def submit(self, job: Write) -> None:
+        self._raise()
+        self._queue.put(job)
+
+    def drain(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def ids(self, model: type[models.Model], count: int) -> list[int]:
+        pool = self._ids.setdefault(model, [])
+        if len(pool) < count:
+            pool.extend(_reserve_ids(model, max(count - len(pool), ID_BLOCK)))
+        taken, self._ids[model] = pool[:count], pool[count:]
+        return taken
+
+    def stop(self) -> None:
+        """Skip the writes still queued (the block ended early) and end the thread."""
+        if self._error is None:
+            self._error = RuntimeError("stopped")
+        self._queue.put(None)
+        self._thread.join()
+
+
+_writer: _BackgroundWriter | None = None
+ID_BLOCK = 20_000  # primary keys reserved at a time while the writer runs; the rest stay unused
+
+
+def _write(job: Write) -> None:
+    if _writer is not None:
+        _writer.submit(job)
+    else:
+        with connection.cursor() as cursor:
+            job(cursor.cursor)
+
+
+@contextmanager
+def background_writes() -> Iterator[None]:
+    """Run COPY and history writes in a background writer for the block (PostgreSQL).
+
+    Leaves the block only when every queued write has run; a write that failed raises
+    here or at the importer's next query, and the transaction rolls back as for any error.
+    """
+    global _writer
+    if not uses_copy() or _writer is not None:
+        yield
+        return
+    connection.ensure_connection()
+    writer = _BackgroundWriter(connection.connection)
+
+    def after_queued_writes(execute, sql, params, many, context):
+        writer.drain()
+        return execute(sql, params, many, context)
+
+    _writer = writer
+    try:
+        with connection.execute_wrapper(after_queued_writes):
+            yield
+            writer.drain()
+    finally:
+        _writer = None
+        writer.stop()
+
+
+def wait_for_writes() -> None:
+    """Return when every queued background write has run; raise the error of one that failed."""
+    if _writer is not None:
+        _writer.drain()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -134,3 +135,42 @@ def test_provenance_keeps_legacy_ids_with_tabs_backslashes_and_line_breaks(db):
     assert (stored[odd].object_id, stored[odd].is_origin, stored[odd].imported_at) == (
         company.pk, True, when)
     assert stored["17"].content_object == company and not stored["17"].is_origin
+
+
+@pytest.mark.postgres_db
+def test_a_query_after_background_writes_sees_them(db):
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    with bulk.background_writes():
+        # Slow on purpose: without waiting for the queue, the count below would run first.
+        bulk._write(lambda cursor: cursor.execute("SELECT pg_sleep(0.3)"))
+        bulk.create(Company, [Company(name="Acme", country="DE", created_at=when)],
+                    bulk.History(None, "legacy import", when))
+        assert Company.objects.filter(name="Acme").count() == 1
+        assert Company.history.filter(name="Acme").count() == 1
+
+
+@pytest.mark.postgres_db
+def test_a_failed_background_write_raises_and_skips_the_writes_after_it(db):
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    company = Company.objects.create(name="Acme", country="DE")
+    duplicate = bulk.new(Company, {"id": company.pk, "name": "Other", "created_at": when})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with bulk.background_writes():
+            bulk.copy_rows(Company._meta.db_table, ["id", "name", "legal_name", "vat_number",
+                           "country", "domain", "status", "created_at", "updated_at"],
+                           [(duplicate.pk, "Other", "", None, "DE", "", "active", when, when)])
+            bulk._write(lambda cursor: cursor.execute(
+                "UPDATE rbac_company SET name = 'changed'"))  # skipped after the failure
+    assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
+
+
+@pytest.mark.postgres_db
+def test_leaving_background_writes_early_skips_what_is_queued_and_ends_the_thread(db):
+    Company.objects.create(name="Acme", country="DE")
+    with pytest.raises(ValueError), transaction.atomic():
+        with bulk.background_writes():
+            bulk._write(lambda cursor: cursor.execute("SELECT pg_sleep(0.2)"))
+            bulk._write(lambda cursor: cursor.execute("UPDATE rbac_company SET name = 'x'"))
+            raise ValueError("the loader failed")
+    assert "bulk-writer" not in {thread.name for thread in threading.enumerate()}
+    assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
