@@ -136,15 +136,12 @@ def update(model: type[models.Model], objects: list[models.Model], names: list[s
     )
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
     table = quote(model._meta.db_table)
+    statement = (f"UPDATE {table} SET {assignments} FROM (SELECT {columns}) AS v "
+                 f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
     for start in range(0, len(objects), WRITE_BATCH_SIZE):
         batch = objects[start:start + WRITE_BATCH_SIZE]
         arrays = [[_value(field, obj) for obj in batch] for field in [pk, *fields]]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (SELECT {columns}) AS v "
-                f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
-                arrays,
-            )
+        _write(lambda cursor, arrays=arrays: cursor.execute(statement, arrays))
         _history_of(model, [obj.pk for obj in batch], history, "~")
 
 
@@ -169,10 +166,10 @@ def insert_new(model: type[models.Model], attnames: Sequence[str],
     statement = (f"INSERT INTO {quote(model._meta.db_table)} "
                  f"({', '.join(quote(field.column) for field in fields)}) "
                  f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING")
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), WRITE_BATCH_SIZE * 10):
-            batch = rows[start:start + WRITE_BATCH_SIZE * 10]
-            cursor.execute(statement, [list(column) for column in zip(*batch, strict=True)])
+    for start in range(0, len(rows), WRITE_BATCH_SIZE * 10):
+        arrays = [list(column) for column in zip(*rows[start:start + WRITE_BATCH_SIZE * 10],
+                                                  strict=True)]
+        _write(lambda cursor, arrays=arrays: cursor.execute(statement, arrays))
 
 
 def analyze(model: type[models.Model]) -> None:
@@ -245,16 +242,16 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
     background writer runs: asking the database waits for the writes queued before)."""
     if _writer is not None:
         return _writer.ids(model, count)
-    return _reserve_ids(model, count)
-
-
-def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],
-        )
-        return [pk for (pk,) in cursor.fetchall()]
+        return _reserve_ids(cursor, model, count)
+
+
+def _reserve_ids(cursor: Any, model: type[models.Model], count: int) -> list[int]:
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [model._meta.db_table, model._meta.pk.column, count],
+    )
+    return [pk for (pk,) in cursor.fetchall()]
 
 
 def _copy_statement(table: str, columns: Sequence[str]) -> str:
@@ -386,7 +383,10 @@ class _BackgroundWriter:
     def ids(self, model: type[models.Model], count: int) -> list[int]:
         pool = self._ids.setdefault(model, [])
         if len(pool) < count:
-            pool.extend(_reserve_ids(model, max(count - len(pool), ID_BLOCK)))
+            # Straight on the connection: a sequence owes nothing to the queued writes,
+            # so this waits for the statement running now, not for the whole queue.
+            with self._connection.cursor() as cursor:
+                pool.extend(_reserve_ids(cursor, model, max(count - len(pool), ID_BLOCK)))
         taken, self._ids[model] = pool[:count], pool[count:]
         return taken
 

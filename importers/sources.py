@@ -151,28 +151,29 @@ _CONVERTERS: dict[ColumnType, Callable[[Any], Any]] = {
 }
 
 
-def canonical_value(column: Column, raw: Any) -> Any:
-    """Return `raw` (text or a driver's typed value) as `column`'s canonical value.
-
-    Raise ValueError naming the problem when it cannot be read as that type.
-    """
-    if raw is None or raw == "":
-        if column.type is ColumnType.STR and not column.nullable:
-            return ""
-        return None
-    return _CONVERTERS[column.type](raw)
+def _empty_value(column: Column) -> Any:
+    return "" if column.type is ColumnType.STR and not column.nullable else None
 
 
 def _row_canonicaliser(table: Table) -> Callable[[Iterable[Any]], Row]:
-    columns = table.columns
-    names = table.column_names
+    """Return a function turning one row's raw values (text or a driver's typed values)
+    into the table's canonical values; a value that cannot be read as its column's type
+    stays raw, and the row carries the problem under ERRORS_KEY.
+
+    The choices are made once per table: the function runs for every row of a million.
+    """
+    plan = [(column.name, _CONVERTERS[column.type], _empty_value(column))
+            for column in table.columns]
 
     def canonical_row(raw_values: Iterable[Any]) -> Row:
         row: Row = {}
         errors: dict[str, str] | None = None
-        for column, name, raw in zip(columns, names, raw_values, strict=True):
+        for (name, convert, empty), raw in zip(plan, raw_values, strict=True):
+            if raw is None or raw == "":
+                row[name] = empty
+                continue
             try:
-                row[name] = canonical_value(column, raw)
+                row[name] = convert(raw)
             except ValueError as error:
                 row[name] = raw
                 errors = errors or {}
