@@ -349,7 +349,8 @@ class _BackgroundWriter:
         self._connection = raw_connection
         self._queue: queue.Queue[Write | None] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
-        self._ids: dict[type[models.Model], list[int]] = {}
+        self._ids: dict[type[models.Model], list[int]] = {}  # reserved, not yet taken
+        self._taken: dict[type[models.Model], int] = {}
         self._thread = threading.Thread(target=self._work, name="bulk-writer", daemon=True)
         self._thread.start()
 
@@ -383,10 +384,15 @@ class _BackgroundWriter:
     def ids(self, model: type[models.Model], count: int) -> list[int]:
         pool = self._ids.setdefault(model, [])
         if len(pool) < count:
-            # Straight on the connection: a sequence owes nothing to the queued writes,
-            # so this waits for the statement running now, not for the whole queue.
+            # Ahead by as many as were taken so far (at most ID_BLOCK): a small import
+            # leaves no gap in the sequence, a large one rarely asks. Straight on the
+            # connection: a sequence owes nothing to the queued writes, so this waits for
+            # the statement running now, not for the whole queue.
+            taken_so_far = self._taken.get(model, 0)
+            ahead = min(ID_BLOCK, taken_so_far)
             with self._connection.cursor() as cursor:
-                pool.extend(_reserve_ids(cursor, model, max(count - len(pool), ID_BLOCK)))
+                pool.extend(_reserve_ids(cursor, model, count - len(pool) + ahead))
+        self._taken[model] = self._taken.get(model, 0) + count
         taken, self._ids[model] = pool[:count], pool[count:]
         return taken
 
@@ -399,7 +405,7 @@ class _BackgroundWriter:
 
 
 _writer: _BackgroundWriter | None = None
-ID_BLOCK = 20_000  # primary keys reserved at a time while the writer runs; the rest stay unused
+ID_BLOCK = 20_000  # primary keys reserved ahead at most; those left at the end stay unused
 
 
 def _write(job: Write) -> None:

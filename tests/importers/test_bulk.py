@@ -174,3 +174,19 @@ def test_leaving_background_writes_early_skips_what_is_queued_and_ends_the_threa
             raise ValueError("the loader failed")
     assert "bulk-writer" not in {thread.name for thread in threading.enumerate()}
     assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
+
+
+@pytest.mark.postgres_db
+def test_background_writes_reserve_keys_ahead_only_as_far_as_the_load_has_come(db):
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    history = bulk.History(None, "legacy import", when)
+    with bulk.background_writes():
+        first = [Company(name=f"A{n}", created_at=when) for n in range(3)]
+        bulk.create(Company, first, history)
+        second = [Company(name=f"B{n}", created_at=when) for n in range(2)]
+        bulk.create(Company, second, history)
+    pks = [company.pk for company in first + second]
+    assert pks == list(range(pks[0], pks[0] + 5))  # one run of keys, in order
+    # The first batch reserved just itself, the second three more (as many as taken so
+    # far), which stay unused: a small gap only.
+    assert Company.objects.create(name="After").pk == pks[-1] + 3 + 1
