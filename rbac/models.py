@@ -218,8 +218,11 @@ class Role(models.Model):
 
 
 class Membership(models.Model):
+    # No index of its own: the unique (user, company, team) key below starts with it and
+    # serves lookups by user, and by user and company, as well.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        db_index=False,
     )
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(
@@ -249,7 +252,6 @@ class Membership(models.Model):
                 name="rbac_membership_unique_company_scope",
             ),
         ]
-        indexes = [models.Index(fields=["user", "company"], name="rbac_membership_user_company")]
 
     def __str__(self) -> str:
         where = f"{self.company} / {self.team}" if self.team_id else str(self.company)
