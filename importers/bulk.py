@@ -240,8 +240,8 @@ def bulk_load(tables: Iterable[str], write_only: Iterable[str] = ()) -> Iterator
 def next_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve `count` primary keys from the table's sequence (a block ahead, while the
     background writer runs: asking the database waits for the writes queued before)."""
-    if _writer is not None:
-        return _writer.ids(model, count)
+    if (writer := _writer()) is not None:
+        return writer.ids(model, count)
     with connection.cursor() as cursor:
         return _reserve_ids(cursor, model, count)
 
@@ -336,7 +336,7 @@ Write = Callable[[Any], Any]  # a write, given a psycopg cursor of the import's 
 
 
 class _BackgroundWriter:
-    """Runs the importer's bulk writes on its own connection, in a second thread.
+    """Runs the importer's bulk writes on the importer's connection, in a second thread.
 
     While PostgreSQL takes one batch (COPY, indexes, history), the loader plans the next
     one in Python: psycopg lets go of the GIL while it waits for the server. Writes run
@@ -404,13 +404,17 @@ class _BackgroundWriter:
         self._thread.join()
 
 
-_writer: _BackgroundWriter | None = None
+_local = threading.local()  # the writer of this thread's import: two imports, two writers
 ID_BLOCK = 20_000  # primary keys reserved ahead at most; those left at the end stay unused
 
 
+def _writer() -> _BackgroundWriter | None:
+    return getattr(_local, "writer", None)
+
+
 def _write(job: Write) -> None:
-    if _writer is not None:
-        _writer.submit(job)
+    if (writer := _writer()) is not None:
+        writer.submit(job)
     else:
         with connection.cursor() as cursor:
             job(cursor.cursor)
@@ -423,8 +427,7 @@ def background_writes() -> Iterator[None]:
     Leaves the block only when every queued write has run; a write that failed raises
     here or at the importer's next query, and the transaction rolls back as for any error.
     """
-    global _writer
-    if not uses_copy() or _writer is not None:
+    if not uses_copy() or _writer() is not None:
         yield
         return
     connection.ensure_connection()
@@ -434,17 +437,17 @@ def background_writes() -> Iterator[None]:
         writer.drain()
         return execute(sql, params, many, context)
 
-    _writer = writer
+    _local.writer = writer
     try:
         with connection.execute_wrapper(after_queued_writes):
             yield
             writer.drain()
     finally:
-        _writer = None
+        _local.writer = None
         writer.stop()
 
 
 def wait_for_writes() -> None:
     """Return when every queued background write has run; raise the error of one that failed."""
-    if _writer is not None:
-        _writer.drain()
+    if (writer := _writer()) is not None:
+        writer.drain()

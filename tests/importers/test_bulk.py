@@ -190,3 +190,14 @@ def test_background_writes_reserve_keys_ahead_only_as_far_as_the_load_has_come(d
     # The first batch reserved just itself, the second three more (as many as taken so
     # far), which stay unused: a small gap only.
     assert Company.objects.create(name="After").pk == pks[-1] + 3 + 1
+
+
+@pytest.mark.postgres_db
+def test_a_background_writer_serves_only_the_thread_that_started_it(db):
+    seen_elsewhere = []
+    with bulk.background_writes():
+        other = threading.Thread(target=lambda: seen_elsewhere.append(bulk._writer()))
+        other.start()
+        other.join()
+        assert bulk._writer() is not None
+    assert seen_elsewhere == [None] and bulk._writer() is None
