@@ -238,8 +238,8 @@ def bulk_load(tables: Iterable[str], write_only: Iterable[str] = ()) -> Iterator
 
 
 def next_ids(model: type[models.Model], count: int) -> list[int]:
-    """Reserve `count` primary keys from the table's sequence (a block ahead, while the
-    background writer runs: asking the database waits for the writes queued before)."""
+    """Reserve `count` primary keys from the table's sequence (through the background
+    writer's pool while one runs: see `_BackgroundWriter.ids`)."""
     if (writer := _writer()) is not None:
         return writer.ids(model, count)
     with connection.cursor() as cursor:
@@ -259,16 +259,26 @@ def _copy_statement(table: str, columns: Sequence[str]) -> str:
     return f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Stream rows into a PostgreSQL table with COPY … FROM STDIN."""
-    statement, rows = _copy_statement(table, columns), list(rows)
+def _copy(table: str, columns: Sequence[str], fill: Callable[[Any], None]) -> None:
+    """Queue one COPY … FROM STDIN into `table`; `fill` feeds it its rows."""
+    statement = _copy_statement(table, columns)
 
     def write(cursor) -> None:
         with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+            fill(copy)
 
     _write(write)
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Stream rows into a PostgreSQL table with COPY … FROM STDIN."""
+    rows = list(rows)  # the write may run later, in the background writer
+
+    def fill(copy) -> None:
+        for row in rows:
+            copy.write_row(row)
+
+    _copy(table, columns, fill)
 
 
 # COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
@@ -283,13 +293,7 @@ def copy_escape(value: str) -> str:
 def copy_lines(table: str, columns: Sequence[str], lines: str) -> None:
     """COPY rows already formatted as COPY text lines: for rows of a few known types, a
     third of the time of `copy_rows`, which looks up a converter for every value."""
-    statement = _copy_statement(table, columns)
-
-    def write(cursor) -> None:
-        with cursor.copy(statement) as copy:
-            copy.write(lines)
-
-    _write(write)
+    _copy(table, columns, lambda copy: copy.write(lines))
 
 
 def create(model: type[models.Model], objects: list[models.Model], history: History) -> None:
