@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint check infra-check bench clean
+.PHONY: run demo test install lint check infra-check bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,15 @@ install: $(STAMP)
 
 SAMPLE := tests/data/legacy_sample
 
-run: install
+run: demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Everything `make run` does before it serves (CI runs it on a fresh SQLite database).
+demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_legacy --core $(SAMPLE)/csv/core --portal $(SAMPLE)/csv/portal \
 		--cognito $(SAMPLE)/cognito-users.json --report var/import-report.json
 	$(BIN)/python manage.py demo_setup
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -222,3 +222,30 @@ def install_operation(*, grant_tables: tuple[str, ...] = (), functions: bool = F
             schema_editor.execute(statement, params=None)
 
     return migrations.RunPython(forwards, backwards)
+
+
+def around_sqlite_membership_rebuild(*operations) -> list:
+    """Wrap operations that make SQLite rebuild rbac_membership (create a copy, drop the
+    table, rename the copy): the drop takes the table's own triggers with it, and the
+    triggers of teams and roles, which name the table, make the rename fail. So drop them
+    all first and create them again after. Nothing to do on PostgreSQL."""
+    sqlite_triggers = (
+        ("rbac_membership", ("INSERT", "UPDATE", "DELETE")),
+        ("rbac_team", ("INSERT", "UPDATE")),
+        ("rbac_role_permissions", ("INSERT", "DELETE")),
+        ("rbac_role", ("UPDATE",)),
+    )
+
+    def drop(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            for table, events in sqlite_triggers:
+                for statement in drop_triggers("sqlite", table, events):
+                    schema_editor.execute(statement, params=None)
+
+    def create(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in [*grant_table_triggers("sqlite", "rbac_membership"),
+                              *team_triggers("sqlite"), *role_triggers("sqlite")]:
+                schema_editor.execute(statement, params=None)
+
+    return [migrations.RunPython(drop, create), *operations, migrations.RunPython(create, drop)]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from rbac.access_versions import around_sqlite_membership_rebuild
+
 
 class Migration(migrations.Migration):
 
@@ -16,9 +18,10 @@ class Migration(migrations.Migration):
             model_name='membership',
             name='rbac_membership_user_company',
         ),
-        migrations.AlterField(
+        # SQLite rebuilds the table for this one.
+        *around_sqlite_membership_rebuild(migrations.AlterField(
             model_name='membership',
             name='user',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL),
-        ),
+        )),
     ]
