@@ -9,15 +9,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .hashers import bcrypt_secret_matches, hex_digests_match, sha256_hex
-from .models import AccessToken, APIKey, Company, User
+from .models import AccessToken, AccessVersion, APIKey, Company, User
 
 SCOPES = ("read", "write", "admin")
 API_KEY_PREFIX = "pk_"
@@ -200,14 +202,7 @@ def access_tokens_revoke_for_user(*, user: User) -> int:
 
 def access_token_authenticate(*, raw_token: str) -> AccessToken:
     """Return the live token for a raw bearer token, or raise CredentialRejected."""
-    # One indexed row with its person (and their access version) or key; no ORDER BY (the
-    # hash is unique).
-    found = list(
-        AccessToken.objects.select_related("user__access_version", "api_key")
-        .filter(token_hash=sha256_hex(raw_token.strip()))
-        .order_by()
-    )
-    token = found[0] if found else None
+    token = _token_lookup(sha256_hex(raw_token.strip()))
     if token is None:
         raise CredentialRejected("Invalid bearer token.")
     _check_live(token, what="token")
@@ -217,6 +212,78 @@ def access_token_authenticate(*, raw_token: str) -> AccessToken:
     elif not token.user.is_active:
         raise CredentialRejected("This token's user is inactive.")
     _touch(token)
+    return token
+
+
+class _Part:
+    """One table of the token lookup: its columns in the statement, and how to load them."""
+
+    def __init__(self, model: type[models.Model], alias: str) -> None:
+        self.model, self.alias = model, alias
+        self.fields = model._meta.concrete_fields
+        self.attnames = [f.attname for f in self.fields]
+        self.columns = [f"{alias}.{f.column}" for f in self.fields]
+        self.pk_index = self.fields.index(model._meta.pk)
+        self._by_vendor: dict[str, list] = {}
+
+    def load(self, values: tuple, connection) -> models.Model | None:
+        if values[self.pk_index] is None:
+            return None  # the LEFT JOIN found no row
+        values = list(values)
+        for index, col, converters in self._converters(connection):
+            for convert in converters:
+                values[index] = convert(values[index], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+    def _converters(self, connection) -> list[tuple[int, Any, list]]:
+        # What the ORM's compiler applies to each column (SQLite returns dates as text, …).
+        if connection.vendor not in self._by_vendor:
+            found = []
+            for index, field in enumerate(self.fields):
+                col = field.get_col(self.alias)
+                converters = connection.ops.get_db_converters(col) + field.get_db_converters(
+                    connection
+                )
+                if converters:
+                    found.append((index, col, converters))
+            self._by_vendor[connection.vendor] = found
+        return self._by_vendor[connection.vendor]
+
+
+@cache
+def _token_statement() -> tuple[str, tuple[_Part, ...]]:
+    # The same join as select_related("user__access_version", "api_key"), written once: the
+    # ORM would compile it anew for every request, which costs more than running it.
+    parts = (_Part(AccessToken, "t"), _Part(User, "u"), _Part(AccessVersion, "v"),
+             _Part(APIKey, "k"))
+    token, user, version, key = (part.model._meta.db_table for part in parts)
+    sql = (
+        f"SELECT {', '.join(c for part in parts for c in part.columns)} FROM {token} t "
+        f"LEFT JOIN {user} u ON u.id = t.user_id "
+        f"LEFT JOIN {version} v ON v.user_id = t.user_id "
+        f"LEFT JOIN {key} k ON k.id = t.api_key_id "
+        "WHERE t.token_hash = %s"
+    )
+    return sql, parts
+
+
+def _token_lookup(token_hash: str) -> AccessToken | None:
+    """The token with its person (and their access version) or key, in one indexed query."""
+    sql, parts = _token_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    loaded, start = [], 0
+    for part in parts:
+        loaded.append(part.load(row[start : start + len(part.fields)], connection))
+        start += len(part.fields)
+    token, user, version, key = loaded
+    AccessToken.user.field.set_cached_value(token, user)
+    AccessToken.api_key.field.set_cached_value(token, key)
+    if user is not None:
+        User.access_version.related.set_cached_value(user, version)
     return token
 
 
