@@ -60,9 +60,12 @@ def no_profiles_from_earlier_tests():
     A rolled-back test rewinds the access versions and may hand its user ids to the next
     test, which a running server never sees: its versions only grow.
     """
+    from django.core.cache import cache
+
     from rbac.access import forget_built_profiles
 
     forget_built_profiles()
+    cache.clear()  # the kept list pages too (backoffice.api.list_cache), for the same reason
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from rbac.selectors import (
     visible_page,
 )
 
+from . import list_cache
 from . import serializers as s
 from .filters import CompanyFilter, DocumentFilter, MembershipFilter, ProjectFilter, TeamFilter
 from .grants import RESOURCE_MODELS, GrantPages, grant_representation, grant_rows, parse_grant_id
@@ -52,13 +53,17 @@ class LeanListMixin:
 
     The filters and the ordering apply to all rows of `model`; rbac's `visible_page` adds
     what the caller may view, the same conditions as the `selector`, and reads the page in
-    the way the indexes serve best.
+    the way the indexes serve best. A page built once is kept until anything it shows or
+    anything its caller may see changes (`list_cache`).
     """
 
     model = None
 
     def list(self, request, *args, **kwargs):
         plan = _values_plan(self.get_serializer_class())
+        key = list_cache.page_key(request, _tables_read(type(self)))
+        if key is not None and (kept := list_cache.kept_page(key)) is not None:
+            return kept
         rows = self.model.objects.all()
         if request.query_params.keys() - {"limit", "offset"}:
             # Without parameters the filter backends change nothing, yet building their
@@ -71,7 +76,20 @@ class LeanListMixin:
             ),
             request,
         )
-        return self.get_paginated_response(s.rows_to_representation(page, plan))
+        response = self.get_paginated_response(s.rows_to_representation(page, plan))
+        if key is not None:
+            list_cache.keep_page(key, response)
+        return response
+
+
+@cache
+def _tables_read(view_class) -> tuple[str, ...]:
+    """The tables a list page of the view reads: for its columns, filters and orderings."""
+    paths = [path for _, path, _ in _values_plan(view_class.serializer_class)]
+    if view_class.filterset_class is not None:
+        paths += [f.field_name for f in view_class.filterset_class.base_filters.values()]
+    paths += list(view_class.ordering_fields or ())
+    return list_cache.tables_read(view_class.model, paths)
 
 
 class HistorySafeMixin:

@@ -229,6 +229,9 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# List pages are kept in the default cache, under the versions of all they show
+# (backoffice.api.list_cache); 0 turns keeping off.
+API_LIST_CACHE_SECONDS = int(env("API_LIST_CACHE_SECONDS", "300"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Back-office API",
     "DESCRIPTION": "The merged REST API of Core and Portal. See docs/api.md.",
