@@ -60,12 +60,13 @@ def no_profiles_from_earlier_tests():
     A rolled-back test rewinds the access versions and may hand its user ids to the next
     test, which a running server never sees: its versions only grow.
     """
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from rbac.access import forget_built_profiles
 
     forget_built_profiles()
-    cache.clear()  # the kept list pages too (backoffice.api.list_cache), for the same reason
+    for cache in caches.all():  # kept list pages and rate-limit counters, for the same reason
+        cache.clear()
 
 
 @pytest.fixture

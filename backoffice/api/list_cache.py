@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache as page_store
+from django.core.cache import caches
 from django.db import connection, migrations, models
 from django.http import HttpResponse
 
@@ -133,7 +133,7 @@ def page_key(request, tables: tuple[str, ...]) -> str | None:
 
 
 def kept_page(key: str) -> HttpResponse | None:
-    kept = page_store.get(key)
+    kept = caches["pages"].get(key)
     if kept is None:
         return None
     content, content_type = kept
@@ -145,7 +145,7 @@ def keep_page(key: str, response) -> None:
 
     def store(rendered) -> None:
         if rendered.status_code == 200:
-            page_store.set(key, (rendered.content, rendered["Content-Type"]),
+            caches["pages"].set(key, (rendered.content, rendered["Content-Type"]),
                            settings.API_LIST_CACHE_SECONDS)
 
     response.add_post_render_callback(store)

@@ -190,6 +190,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Kept API list pages (backoffice.api.list_cache) are valid by their key alone, so each
+# process keeps its own: no round trip to Redis for a page, nothing for workers to share.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "api-pages",
+    "OPTIONS": {"MAX_ENTRIES": int(env("API_LIST_CACHE_ENTRIES", "2000"))},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -229,8 +236,7 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# List pages are kept in the default cache, under the versions of all they show
-# (backoffice.api.list_cache); 0 turns keeping off.
+# How long an API list page is kept (backoffice.api.list_cache); 0 keeps none.
 API_LIST_CACHE_SECONDS = int(env("API_LIST_CACHE_SECONDS", "300"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Back-office API",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -34,7 +34,7 @@ def add_rows(world, n: int) -> None:
 def build_afresh() -> None:
     """Make the next request build its profile and its page (no kept page, no kept profile)."""
     forget_built_profiles()
-    cache.clear()
+    caches["pages"].clear()
 
 
 def queries_for(caller, endpoint: str) -> int:
