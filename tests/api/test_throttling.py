@@ -101,3 +101,36 @@ def test_two_workers_sharing_redis_share_one_limit(redis_clients):
     refused = throttle_on(second, rate="3/min")
     assert not refused.allow_request(request_of(7), None)
     assert refused.wait() >= 1
+
+
+class CountingCache(LocMemCache):
+    """A cache that counts the calls a round trip to Redis would cost."""
+
+    def __init__(self) -> None:
+        super().__init__(f"throttle-{uuid.uuid4()}", {})
+        self.calls = 0
+
+    def incr(self, *args, **kwargs):
+        self.calls += 1
+        return super().incr(*args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        self.calls += 1
+        return super().get(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        self.calls += 1
+        return super().add(*args, **kwargs)
+
+
+def test_after_a_window_s_first_request_each_request_is_one_round_trip():
+    cache, clock = CountingCache(), [600.0]
+    for _ in range(3):
+        throttle_on(cache, rate="10/min", clock=clock).allow_request(request_of(1), None)
+    clock[0] = 665.0  # the next window: its first request reads the one before
+    assert throttle_on(cache, rate="10/min", clock=clock).allow_request(request_of(1), None)
+    cache.calls = 0
+    throttle = throttle_on(cache, rate="10/min", clock=clock)
+    assert throttle.allow_request(request_of(1), None)
+    assert cache.calls == 1
+    assert (throttle.previous, throttle.count) == (3, 2)
