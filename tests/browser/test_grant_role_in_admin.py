@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from backoffice.projects.demo import demo_setup
 from rbac.models import Company, Membership
@@ -43,6 +44,10 @@ def browser_page():
             yield page
         finally:
             browser.close()
+            # While Playwright's loop runs, the test's queries go through a connection of
+            # their own (Django keeps connections per context); left open, it would keep
+            # the test database from being dropped at the end of the session.
+            connections.close_all()
 
 
 def test_company_admin_grants_a_role_and_sees_it_in_the_access_view(live_server, browser_page):
