@@ -28,7 +28,7 @@ def rows_in_order(queryset: QuerySet, ids: list) -> list:
     if not ids:
         return []
     fields = queryset._fields
-    rows = queryset.order_by().filter(pk__in=ids)
+    rows = queryset.order_by().filter(pk__any_of=ids)
     if fields:
         key = "pk" if "pk" in fields else "id"
         by_id = {row[key]: row for row in rows}

@@ -22,7 +22,8 @@ def visibility_conditions(
     """Return the conditions any one of which lets the user `action` a row; None means all rows.
 
     Plain id lists (from the cached profile) on indexed foreign keys, never a subquery over
-    the permission tables, so the database can use its indexes.
+    the permission tables, so the database can use its indexes; each list is one array
+    parameter on PostgreSQL (rbac.lookups).
     """
     if not user.is_authenticated or not user.is_active:
         return []
@@ -39,11 +40,11 @@ def visibility_conditions(
     conditions = []
     direct_ids = profile.directly_granted_ids(user, model, codename)
     if direct_ids:
-        conditions.append(Q(pk__in=direct_ids))
+        conditions.append(Q(pk__any_of=direct_ids))
     if company_lookup and (company_ids := profile.companies_with(perm)):
-        conditions.append(Q(**{f"{company_lookup}__in": company_ids}))
+        conditions.append(Q(**{f"{company_lookup}__any_of": company_ids}))
     if team_lookup and (team_ids := profile.teams_with(perm)):
-        conditions.append(Q(**{f"{team_lookup}__in": team_ids}))
+        conditions.append(Q(**{f"{team_lookup}__any_of": team_ids}))
     return conditions
 
 
