@@ -145,7 +145,7 @@ def keep_page(key: str, response) -> None:
 
     def store(rendered) -> None:
         if rendered.status_code == 200:
-            caches["pages"].set(key, (rendered.content, rendered["Content-Type"]),
-                           settings.API_LIST_CACHE_SECONDS)
+            kept = (rendered.content, rendered["Content-Type"])
+            caches["pages"].set(key, kept, settings.API_LIST_CACHE_SECONDS)
 
     response.add_post_render_callback(store)
