@@ -195,7 +195,7 @@ else:
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "api-pages",
-    "OPTIONS": {"MAX_ENTRIES": int(env("API_LIST_CACHE_ENTRIES", "2000"))},
+    "OPTIONS": {"MAX_ENTRIES": int(env("API_LIST_CACHE_ENTRIES", "500"))},
 }
 
 REST_FRAMEWORK = {
