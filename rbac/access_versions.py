@@ -189,39 +189,51 @@ def role_triggers(vendor: str) -> list[str]:
 # --- migrations ---------------------------------------------------------------------------
 
 
+def statements_operation(create, drop) -> migrations.RunPython:
+    """Return a migration operation running `create(vendor)`'s statements forwards and
+    `drop(vendor)`'s backwards, for the vendor of the database being migrated."""
+
+    def running(statements_of):
+        def run(apps, schema_editor) -> None:
+            for statement in statements_of(schema_editor.connection.vendor):
+                schema_editor.execute(statement, params=None)
+
+        return run
+
+    return migrations.RunPython(running(create), running(drop))
+
+
+def _creates(vendor: str, grant_tables: tuple[str, ...], functions: bool,
+             teams_and_roles: bool) -> list[str]:
+    found = [PG_FUNCTIONS] if functions and vendor == "postgresql" else []
+    for table in grant_tables:
+        found += grant_table_triggers(vendor, table)
+    if teams_and_roles:
+        found += team_triggers(vendor) + role_triggers(vendor)
+    return found
+
+
+def _drops(vendor: str, grant_tables: tuple[str, ...], functions: bool,
+           teams_and_roles: bool) -> list[str]:
+    found = []
+    for table in grant_tables:
+        found += drop_triggers(vendor, table)
+    if teams_and_roles:
+        found += drop_triggers(vendor, "rbac_team", ("INSERT", "UPDATE"))
+        found += drop_triggers(vendor, "rbac_role_permissions", ("INSERT", "DELETE"))
+        found += drop_triggers(vendor, "rbac_role", ("UPDATE",))
+    if functions and vendor == "postgresql":
+        found.append(PG_DROP_FUNCTIONS)
+    return found
+
+
 def install_operation(*, grant_tables: tuple[str, ...] = (), functions: bool = False,
                       teams_and_roles: bool = False) -> migrations.RunPython:
     """Return a migration operation creating (and, reversed, dropping) these triggers."""
-
-    def statements(vendor: str) -> list[str]:
-        found = [PG_FUNCTIONS] if functions and vendor == "postgresql" else []
-        for table in grant_tables:
-            found += grant_table_triggers(vendor, table)
-        if teams_and_roles:
-            found += team_triggers(vendor) + role_triggers(vendor)
-        return found
-
-    def drops(vendor: str) -> list[str]:
-        found = []
-        for table in grant_tables:
-            found += drop_triggers(vendor, table)
-        if teams_and_roles:
-            found += drop_triggers(vendor, "rbac_team", ("INSERT", "UPDATE"))
-            found += drop_triggers(vendor, "rbac_role_permissions", ("INSERT", "DELETE"))
-            found += drop_triggers(vendor, "rbac_role", ("UPDATE",))
-        if functions and vendor == "postgresql":
-            found.append(PG_DROP_FUNCTIONS)
-        return found
-
-    def forwards(apps, schema_editor) -> None:
-        for statement in statements(schema_editor.connection.vendor):
-            schema_editor.execute(statement, params=None)
-
-    def backwards(apps, schema_editor) -> None:
-        for statement in drops(schema_editor.connection.vendor):
-            schema_editor.execute(statement, params=None)
-
-    return migrations.RunPython(forwards, backwards)
+    return statements_operation(
+        lambda vendor: _creates(vendor, grant_tables, functions, teams_and_roles),
+        lambda vendor: _drops(vendor, grant_tables, functions, teams_and_roles),
+    )
 
 
 def around_sqlite_membership_rebuild(*operations) -> list:
@@ -229,23 +241,12 @@ def around_sqlite_membership_rebuild(*operations) -> list:
     table, rename the copy): the drop takes the table's own triggers with it, and the
     triggers of teams and roles, which name the table, make the rename fail. So drop them
     all first and create them again after. Nothing to do on PostgreSQL."""
-    sqlite_triggers = (
-        ("rbac_membership", ("INSERT", "UPDATE", "DELETE")),
-        ("rbac_team", ("INSERT", "UPDATE")),
-        ("rbac_role_permissions", ("INSERT", "DELETE")),
-        ("rbac_role", ("UPDATE",)),
-    )
+    triggers = (("rbac_membership",), False, True)  # grant tables, functions, teams and roles
 
-    def drop(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "sqlite":
-            for table, events in sqlite_triggers:
-                for statement in drop_triggers("sqlite", table, events):
-                    schema_editor.execute(statement, params=None)
+    def create(vendor: str) -> list[str]:
+        return _creates(vendor, *triggers) if vendor == "sqlite" else []
 
-    def create(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in [*grant_table_triggers("sqlite", "rbac_membership"),
-                              *team_triggers("sqlite"), *role_triggers("sqlite")]:
-                schema_editor.execute(statement, params=None)
+    def drop(vendor: str) -> list[str]:
+        return _drops(vendor, *triggers) if vendor == "sqlite" else []
 
-    return [migrations.RunPython(drop, create), *operations, migrations.RunPython(create, drop)]
+    return [statements_operation(drop, create), *operations, statements_operation(create, drop)]

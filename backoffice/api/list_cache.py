@@ -23,6 +23,7 @@ from django.db import connection, migrations, models
 from django.http import HttpResponse
 
 from rbac.access import access_version
+from rbac.access_versions import statements_operation
 from rbac.principals import APIKeyPrincipal
 
 from .models import ListVersion
@@ -73,21 +74,16 @@ def drop_statements(vendor: str, table: str) -> list[str]:
 def install_operation(tables: tuple[str, ...]) -> migrations.RunPython:
     """Return a migration operation creating (and, reversed, dropping) the triggers."""
 
-    def forwards(apps, schema_editor) -> None:
-        vendor = schema_editor.connection.vendor
-        statements = [PG_FUNCTION] if vendor == "postgresql" else []
+    def create(vendor: str) -> list[str]:
+        found = [PG_FUNCTION] if vendor == "postgresql" else []
         for table in tables:
-            statements += trigger_statements(vendor, table)
-        for statement in statements:
-            schema_editor.execute(statement, params=None)
+            found += trigger_statements(vendor, table)
+        return found
 
-    def backwards(apps, schema_editor) -> None:
-        vendor = schema_editor.connection.vendor
-        for table in tables:
-            for statement in drop_statements(vendor, table):
-                schema_editor.execute(statement, params=None)
+    def drop(vendor: str) -> list[str]:
+        return [statement for table in tables for statement in drop_statements(vendor, table)]
 
-    return migrations.RunPython(forwards, backwards)
+    return statements_operation(create, drop)
 
 
 # --- pages --------------------------------------------------------------------------------
