@@ -204,12 +204,13 @@ def bulk_load(tables: Iterable[str], write_only: Iterable[str] = ()) -> Iterator
         yield
         return
     quote = connection.ops.quote_name
+    tables = sorted(set(tables))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
             "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) "
             "ORDER BY 1, 2",
-            [sorted(set(tables))],
+            [tables],
         )
         constraints = cursor.fetchall()
         cursor.execute(
@@ -226,7 +227,14 @@ def bulk_load(tables: Iterable[str], write_only: Iterable[str] = ()) -> Iterator
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {name}")
-    yield
+        # Nobody else writes these tables until the commit, so nobody else takes numbers
+        # from their sequences: primary keys can be reserved as whole ranges.
+        cursor.execute(f"LOCK TABLE {', '.join(map(quote, tables))} IN SHARE ROW EXCLUSIVE MODE")
+    _local.locked_tables = frozenset(tables)
+    try:
+        yield
+    finally:
+        _local.locked_tables = frozenset()
     with connection.cursor() as cursor:
         # Memory for sorting an index in one go (the default 64 MB spills to disk).
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -247,9 +255,20 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
 
 
 def _reserve_ids(cursor: Any, model: type[models.Model], count: int) -> list[int]:
+    table = model._meta.db_table
+    if table in getattr(_local, "locked_tables", ()):
+        # One statement for the whole range: safe only while no other session can insert
+        # (bulk_load's lock), as another nextval could fall between the two calls.
+        cursor.execute(
+            "SELECT setval(seq, nextval(seq) + %s - 1) "
+            "FROM pg_get_serial_sequence(%s, %s) AS seq",
+            [count, table, model._meta.pk.column],
+        )
+        (last,) = cursor.fetchone()
+        return list(range(last - count + 1, last + 1))
     cursor.execute(
         "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [model._meta.db_table, model._meta.pk.column, count],
+        [table, model._meta.pk.column, count],
     )
     return [pk for (pk,) in cursor.fetchall()]
 

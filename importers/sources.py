@@ -24,7 +24,7 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -263,7 +263,7 @@ class _DatabaseSource:
             "run the import again."
         )
 
-    def _existing_columns(self, table: Table) -> list[str] | None:
+    def _existing_columns(self, table: Table) -> Collection[str] | None:
         raise NotImplementedError
 
     def _check_table(self, table: Table) -> None:
@@ -297,14 +297,16 @@ class PostgresSource(_DatabaseSource):
         except psycopg.Error as error:
             raise self._unreachable(error) from error
         self._cursor_serial = 0
+        self._types: dict[str, dict[str, str]] = {}  # table → column → PostgreSQL type
 
-    def _existing_columns(self, table: Table) -> list[str]:
+    def _existing_columns(self, table: Table) -> dict[str, str]:
         rows = self._conn.execute(
-            "SELECT column_name FROM information_schema.columns"
+            "SELECT column_name, data_type FROM information_schema.columns"
             " WHERE table_schema = 'core' AND table_name = %s",
             (table.name,),
         ).fetchall()
-        return [name for (name,) in rows]
+        self._types[table.name] = dict(rows)
+        return self._types[table.name]
 
     def count(self, table: str) -> int | None:
         spec = _table(self.system, table)
@@ -338,10 +340,26 @@ class PostgresSource(_DatabaseSource):
         self._check_table(spec)
         return self._stream(spec, batch_size)
 
+    def _reading(self, table: Table) -> tuple[str, Callable[[Iterable[Any]], Row]]:
+        """Return the select list and the row function for `table`.
+
+        When every column's PostgreSQL type already holds its canonical type (the dump's
+        own types), the server empties the text columns as `canonical_row` would and a row
+        is its values as they arrive: a sixth of the time per row. A column of another type
+        (a `character(n)` keeps its padding; a text column meant as a number) sends the
+        whole table through `canonical_row`.
+        """
+        types = self._types[table.name]
+        if all(types.get(c.name) in _CANONICAL_PG_TYPES[c.type] for c in table.columns):
+            names = table.column_names
+            return ", ".join(map(_canonical_select, table.columns)), (
+                lambda record: dict(zip(names, record, strict=True))
+            )
+        return ", ".join(table.column_names), _row_canonicaliser(table)
+
     def _stream(self, table: Table, batch_size: int) -> Iterator[list[Row]]:
-        canonical_row = _row_canonicaliser(table)
+        columns, canonical_row = self._reading(table)
         self._cursor_serial += 1
-        columns = ", ".join(table.column_names)
         order = ", ".join(table.primary_key)
         try:
             with self._conn.cursor(name=f"legacy_{table.name}_{self._cursor_serial}") as cursor:
@@ -357,6 +375,28 @@ class PostgresSource(_DatabaseSource):
 
     def close(self) -> None:
         self._conn.close()
+
+
+# The PostgreSQL types whose values psycopg reads as a column's canonical type (timestamps
+# with time zone arrive in UTC, the session's time zone, as datetime.UTC).
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+_CANONICAL_PG_TYPES: dict[ColumnType, frozenset[str]] = {
+    ColumnType.INT: _INTEGER_TYPES,
+    ColumnType.BIGINT: _INTEGER_TYPES,
+    ColumnType.STR: frozenset({"text", "character varying"}),
+    ColumnType.BOOL: frozenset({"boolean"}),
+    ColumnType.TIMESTAMP_AWARE: frozenset({"timestamp with time zone"}),
+    ColumnType.TIMESTAMP_NAIVE_BERLIN: frozenset(),
+}
+
+
+def _canonical_select(column: Column) -> str:
+    """The select expression of a column of canonical type: empty text as `_empty_value`."""
+    if column.type is not ColumnType.STR:
+        return column.name
+    if column.nullable:
+        return f"NULLIF({column.name}, '')"
+    return f"COALESCE({column.name}, '')"
 
 
 class MySQLSource(_DatabaseSource):

@@ -201,3 +201,23 @@ def test_a_background_writer_serves_only_the_thread_that_started_it(db):
         other.join()
         assert bulk._writer() is not None
     assert seen_elsewhere == [None] and bulk._writer() is None
+
+
+@pytest.mark.postgres_db
+def test_bulk_load_locks_out_other_writers_and_reserves_keys_as_one_range(db):
+    import psycopg
+
+    table = Company._meta.db_table
+    before = Company.objects.create(name="Before").pk
+    with bulk.bulk_load([table]):
+        assert bulk.next_ids(Company, 5) == list(range(before + 1, before + 6))
+        # The range is safe because no other session can insert (and take a number
+        # from the sequence) until the commit.
+        settings = connection.settings_dict
+        with psycopg.connect(dbname=settings["NAME"], user=settings["USER"],
+                             host=settings["HOST"], port=settings["PORT"] or 5432,
+                             autocommit=True) as other:
+            other.execute("SET lock_timeout = '100ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(f"INSERT INTO {table} (name) VALUES ('elsewhere')")
+    assert Company.objects.create(name="After").pk == before + 6

@@ -332,6 +332,43 @@ def test_portal_database_rows_equal_csv_rows(sample_portal_url):
     assert_database_equals_csv("portal", sample_portal_url, SAMPLE)
 
 
+@pytest.mark.postgres
+def test_core_database_text_is_emptied_as_csv_and_an_untyped_column_is_still_checked(
+    sample_core_url,
+):
+    # Typed tables arrive as they are (the server empties text); a column of another type
+    # sends its table through the per-value conversion, which still rejects a bad value.
+    import psycopg
+
+    with psycopg.connect(sample_core_url, autocommit=True) as conn:
+        saved = conn.execute(
+            "SELECT u.full_name, u.password_hash, p.budget_cents FROM core.users u,"
+            " core.projects p WHERE u.id = 1 AND p.id = 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE core.users SET full_name = '', password_hash = NULL WHERE id = 1;"
+            "ALTER TABLE core.projects ALTER COLUMN budget_cents TYPE text;"
+            "UPDATE core.projects SET budget_cents = 'n/a' WHERE id = 1"
+        )
+        try:
+            with open_source("core", sample_core_url) as source:
+                users = {row["id"]: row for row in read_all(source, "users")}
+                projects = {row["id"]: row for row in read_all(source, "projects")}
+        finally:
+            conn.execute(
+                "ALTER TABLE core.projects ALTER COLUMN budget_cents TYPE bigint"
+                " USING nullif(budget_cents, 'n/a')::bigint"
+            )
+            conn.execute("UPDATE core.users SET full_name = %s, password_hash = %s WHERE id = 1;",
+                         saved[:2])
+            conn.execute("UPDATE core.projects SET budget_cents = %s WHERE id = 1", saved[2:])
+    assert users[1]["full_name"] is None and users[1]["password_hash"] is None
+    assert list(users[1]) == list(TABLES["core"]["users"].column_names)
+    assert projects[1]["_errors"] == {"budget_cents": "'n/a' is not an integer"}
+    assert all(isinstance(row["budget_cents"], int | None) for row in projects.values()
+               if row["id"] != 1)
+
+
 @pytest.mark.mariadb
 def test_portal_zero_date_reads_as_none(sample_portal_url):
     with open_source("portal", sample_portal_url) as source:
