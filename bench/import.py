@@ -6,7 +6,9 @@ database (timed: the reference), migrates a fresh unified database (not timed), 
 `manage.py import_legacy` against the two live databases and the Cognito export three times:
 the first import, the re-run on unchanged sources (which finds every table's digest as
 recorded and reads no row), and, for information, a re-run with --force that reads and
-compares every row. Each import is its own subprocess, so its
+compares every row. After the first import it also times the database floor: PostgreSQL
+alone writing the rows that import wrote (`database_floor`), the least any importer of
+the same rows can take on this machine. Each import is its own subprocess, so its
 wall time and peak RSS are its own.
 
     .venv/bin/python bench/import.py [--companies 20000] [--seed 1] [--keep-data DIR] [--keep]
@@ -147,6 +149,57 @@ def timed_import(arguments: list[str], env: dict[str, str], report_path: Path) -
     return Measured(seconds, usage.ru_maxrss / 1024, report)  # ru_maxrss is KiB on Linux
 
 
+def written_tables(env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The tables a first import writes, and those of them it indexes only at the end."""
+    code = ("import django, json; django.setup(); from importers.loader import written_tables;"
+            " print(json.dumps(written_tables()))")
+    output = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True,
+                            capture_output=True, text=True).stdout
+    written, write_only = json.loads(output)
+    return written, write_only
+
+
+def database_floor(unified_url: str, env: dict[str, str]) -> tuple[int, float]:
+    """Time the database alone writing what the first import wrote; return (rows, seconds).
+
+    Every row of every table the import writes goes, with one INSERT … SELECT per table in
+    one transaction, into an empty copy of the table with its keys and indexes (those of
+    the tables the import indexes at the end are built at the end here too). No triggers
+    and no foreign keys: a lower bound for any importer that writes the same rows.
+    """
+    import psycopg
+
+    written, write_only = written_tables(env)
+    with psycopg.connect(unified_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE")
+        conn.execute("CREATE SCHEMA bench_floor")
+        later: list[str] = []
+        for table in written:
+            conn.execute(f'CREATE TABLE bench_floor."{table}" (LIKE public."{table}" '
+                         "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+            if table in write_only:
+                for name, definition in conn.execute(
+                    "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                    " WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary",
+                    (f'bench_floor."{table}"',),
+                ).fetchall():
+                    conn.execute(f"DROP INDEX {name}")
+                    later.append(definition)
+        conn.execute("CHECKPOINT")
+        rows = 0
+        started = time.perf_counter()
+        with conn.transaction():
+            for table in written:
+                rows += conn.execute(f'INSERT INTO bench_floor."{table}" '
+                                     f'SELECT * FROM public."{table}"').rowcount
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # as bulk_load does
+            for definition in later:
+                conn.execute(definition)
+        seconds = time.perf_counter() - started
+        conn.execute("DROP SCHEMA bench_floor CASCADE")
+    return rows, seconds
+
+
 def table_totals(report: dict) -> dict[str, int]:
     totals: dict[str, int] = {}
     for counts in report["tables"].values():
@@ -163,7 +216,8 @@ def verdict(ok: bool) -> str:
 
 
 def print_report(companies: int, seed: int, restore: dict[str, float],
-                 runs: list[tuple[str, Measured, float | None]], loads: list[str]) -> None:
+                 runs: list[tuple[str, Measured, float | None]], floor: tuple[int, float],
+                 loads: list[str]) -> None:
     restore_s = sum(restore.values())
     print()
     print(f"Legacy data set: {companies:,} companies, seed {seed}. Load average (1, 5, 15 min) "
@@ -177,6 +231,11 @@ def print_report(companies: int, seed: int, restore: dict[str, float],
               "verdict")
     rows = [("restore (reference): psql " + f"{restore['core']:.1f} s + mysql "
              f"{restore['portal']:.1f} s", "", f"{restore_s:.1f}", "", "", "", "", "")]
+    floor_rows, floor_s = floor
+    rows.append(("database floor: the rows the first import wrote, INSERT … SELECT into empty "
+                 "copies of their tables, no importer", f"{floor_rows:,} written",
+                 f"{floor_s:.1f}", f"{floor_rows / floor_s:,.0f}", "", "(none)",
+                 f"{floor_s / restore_s:.2f}×", ""))
     for label, measured, limit in runs:
         totals = table_totals(measured.report)
         read = totals.get("read", 0)
@@ -243,7 +302,9 @@ def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: st
     with tempfile.TemporaryDirectory(prefix="bench-import-reports-") as reports:
         stage("first import")
         first = timed_import(arguments, env, Path(reports) / "first.json")
-        stage(f"  {first.seconds:.1f} s; re-run on unchanged sources")
+        stage(f"  {first.seconds:.1f} s; the database floor (what it wrote, without importer)")
+        floor = database_floor(unified_url, env)
+        stage(f"  {floor[1]:.1f} s; re-run on unchanged sources")
         rerun = timed_import(arguments, env, Path(reports) / "rerun.json")
         stage(f"  {rerun.seconds:.1f} s; re-run with --force (every row read and compared)")
         forced = timed_import([*arguments, "--force"], env, Path(reports) / "forced.json")
@@ -253,7 +314,7 @@ def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: st
         ("first import", first, FIRST_IMPORT_MAX_RESTORES),
         ("re-run, unchanged sources", rerun, RERUN_MAX_RESTORES),
         ("re-run with --force, no target", forced, None),
-    ], loads)
+    ], floor, loads)
 
 
 def main() -> None:

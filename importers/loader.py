@@ -1139,7 +1139,7 @@ WRITTEN_MODELS: tuple[type[models.Model], ...] = (
 )
 
 
-def _written_tables() -> tuple[list[str], list[str]]:
+def written_tables() -> tuple[list[str], list[str]]:
     """The tables an import writes, and those of them it never reads (see bulk.bulk_load)."""
     written = [model._meta.db_table for model in WRITTEN_MODELS]
     history = [model.history.model._meta.db_table for model in WRITTEN_MODELS
@@ -1174,7 +1174,7 @@ def import_legacy(
                             history_user=history_user)
             # The first import writes every row anew: check its keys once, at the end.
             first = not LegacyRecord.objects.exists()
-            load = bulk.bulk_load(*_written_tables()) if first else nullcontext()
+            load = bulk.bulk_load(*written_tables()) if first else nullcontext()
             with load:
                 with bulk.background_writes():
                     loader.run()
