@@ -345,7 +345,7 @@ class PostgresSource(_DatabaseSource):
 
         When every column's PostgreSQL type already holds its canonical type (the dump's
         own types), the server empties the text columns as `canonical_row` would and a row
-        is its values as they arrive: a sixth of the time per row. A column of another type
+        is its values as they arrive: half the time per row. A column of another type
         (a `character(n)` keeps its padding; a text column meant as a number) sends the
         whole table through `canonical_row`.
         """
