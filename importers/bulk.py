@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -51,9 +51,11 @@ def uses_copy() -> bool:
 
 @cache
 def _conversion(field: models.Field) -> str:
-    """How a field's value is written: "now" (auto_now), "plain" or "prep" (via Django)."""
+    """How a field's value is written: "now" (auto_now), "plain", "file" or "prep" (via Django)."""
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return "now"
+    if isinstance(field, models.FileField):
+        return "file"
     return "plain" if field.get_internal_type() in _PLAIN_TYPES else "prep"
 
 
@@ -62,7 +64,7 @@ def _columns(model: type[models.Model]) -> tuple[list[models.Field], list[models
     """The model's fields written as they are (read in one go), and the others."""
     fields = model._meta.concrete_fields
     plain = [field for field in fields if _conversion(field) == "plain"]
-    # Two at least (the pk and a foreign key or name): attrgetter then returns a tuple.
+    # Two at least (the pk and a foreign key or name): itemgetter then returns a tuple.
     assert len(plain) > 1, model
     return plain, [field for field in fields if _conversion(field) != "plain"]
 
@@ -73,6 +75,11 @@ def _value(field: models.Field, obj: models.Model) -> Any:
         return getattr(obj, field.attname)
     if conversion == "now":
         return field.pre_save(obj, add=True)
+    if conversion == "file":
+        # What FileField.get_prep_value gives (the name as text), read from the instance's
+        # own value: the field's descriptor would first wrap a plain name in a FieldFile.
+        value = obj.__dict__[field.attname]
+        return None if value is None else str(value)
     return field.get_db_prep_save(getattr(obj, field.attname), connection)
 
 
@@ -329,9 +336,11 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
         obj.pk = pk
         obj._state.adding = False
     plain, other = _columns(model)
-    read_plain = attrgetter(*(field.attname for field in plain))
+    # From each instance's own values: the fields' descriptors cost a call per value.
+    read_plain = itemgetter(*(field.attname for field in plain))
     copy_rows(model._meta.db_table, [field.column for field in (*plain, *other)],
-              ((*read_plain(obj), *(_value(field, obj) for field in other)) for obj in objects))
+              ((*read_plain(obj.__dict__), *(_value(field, obj) for field in other))
+               for obj in objects))
     _history_of(model, [obj.pk for obj in objects], history, "+")
 
 

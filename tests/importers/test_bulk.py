@@ -36,13 +36,18 @@ def test_a_file_field_and_foreign_keys_are_written_as_django_would(db):
     when = datetime(2026, 1, 2, tzinfo=UTC)
     documents = [Document(company=company, original_name="a.pdf", size=10, uploaded_at=when,
                           legacy_bucket="b", legacy_key="k")]
-    bulk.create(Document, documents, bulk.History(None, "legacy import", when))
-    stored = Document.objects.get()
+    named = [Document(company=company, original_name=name, uploaded_at=when, file=f"docs/{name}")
+             for name in ("b.pdf", "c.pdf")]
+    assert named[1].file.name == "docs/c.pdf"  # the instance now holds a FieldFile, not text
+    bulk.create(Document, documents + named, bulk.History(None, "legacy import", when))
+    stored = Document.objects.get(original_name="a.pdf")
     assert (stored.company_id, stored.file.name, stored.size) == (company.pk, "", 10)
-    assert Document.history.get().history_user_id is None
+    assert dict(Document.objects.values_list("original_name", "file")) == {
+        "a.pdf": "", "b.pdf": "docs/b.pdf", "c.pdf": "docs/c.pdf"}
+    assert Document.history.filter(history_user_id=None).count() == 3
     # The sequence moved past the reserved ids: the ORM's next insert does not collide.
-    other = Document.objects.create(company=company, original_name="b.pdf", uploaded_at=when)
-    assert other.pk > stored.pk
+    other = Document.objects.create(company=company, original_name="d.pdf", uploaded_at=when)
+    assert other.pk > max(document.pk for document in documents + named)
 
 
 def test_a_new_instance_equals_what_the_model_constructor_gives(db):
