@@ -65,7 +65,8 @@ def _columns(model: type[models.Model]) -> tuple[list[models.Field], list[models
     fields = model._meta.concrete_fields
     plain = [field for field in fields if _conversion(field) == "plain"]
     # Two at least (the pk and a foreign key or name): itemgetter then returns a tuple.
-    assert len(plain) > 1, model
+    # No multi-table inheritance: the pk and every column are the model's own fields.
+    assert len(plain) > 1 and not model._meta.parents, model
     return plain, [field for field in fields if _conversion(field) != "plain"]
 
 
@@ -332,8 +333,10 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
             default_change_reason=history.reason, default_date=history.date,
         )
         return
-    for obj, pk in zip(objects, next_ids(model, len(objects)), strict=True):
-        obj.pk = pk
+    pks = next_ids(model, len(objects))
+    pk_name = model._meta.pk.attname
+    for obj, pk in zip(objects, pks, strict=True):
+        obj.__dict__[pk_name] = pk
         obj._state.adding = False
     plain, other = _columns(model)
     # From each instance's own values: the fields' descriptors cost a call per value.
@@ -341,7 +344,7 @@ def create(model: type[models.Model], objects: list[models.Model], history: Hist
     copy_rows(model._meta.db_table, [field.column for field in (*plain, *other)],
               ((*read_plain(obj.__dict__), *(_value(field, obj) for field in other))
                for obj in objects))
-    _history_of(model, [obj.pk for obj in objects], history, "+")
+    _history_of(model, pks, history, "+")
 
 
 def _history_of(model: type[models.Model], pks: list[int], history: History,
