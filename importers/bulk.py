@@ -116,9 +116,10 @@ def new(model: type[models.Model], values: dict[str, Any]) -> models.Model:
 def load(model: type[models.Model], pks: list[int]) -> dict[int, models.Model]:
     """Return {pk: instance} like `in_bulk`, built from `.values()` rows without __init__."""
     loaded = {}
+    alias = connection.alias  # a lookup in a context-local store: once, not per row
     for row in model._default_manager.filter(pk__in=pks).values():
         obj = new(model, row)
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, alias
         loaded[obj.pk] = obj
     return loaded
 
