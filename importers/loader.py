@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -46,7 +46,7 @@ from importers.normalize import (
 from importers.records import CompanyRecord
 from importers.report import ImportReport
 from importers.sources import ERRORS_KEY, LegacySource, read_cognito
-from rbac.access_versions import VERSION_TABLE
+from rbac.access_versions import VERSION_TABLE, holders_bumped_once
 from rbac.models import (
     APIKey,
     Company,
@@ -1139,6 +1139,13 @@ WRITTEN_MODELS: tuple[type[models.Model], ...] = (
 )
 
 
+# The tables of grants an import writes (their triggers move access versions).
+GRANT_TABLES = tuple(model._meta.db_table for model in (
+    Membership, CompanyUserObjectPermission, TeamUserObjectPermission,
+    DocumentUserObjectPermission,
+))
+
+
 def written_tables() -> tuple[list[str], list[str]]:
     """The tables an import writes, and those of them it never reads (see bulk.bulk_load)."""
     written = [model._meta.db_table for model in WRITTEN_MODELS]
@@ -1172,13 +1179,16 @@ def import_legacy(
             loader = Loader(core=core, portal=portal, cognito_path=cognito, report=report,
                             batch_size=batch_size, progress=progress,
                             history_user=history_user)
-            # The first import writes every row anew: check its keys once, at the end.
+            # The first import writes every row anew: check its keys once, at the end, and
+            # bump the access versions of the people it gave roles and grants once, too.
             first = not LegacyRecord.objects.exists()
             load = bulk.bulk_load(*written_tables()) if first else nullcontext()
+            grants = holders_bumped_once(connection, GRANT_TABLES) if first else nullcontext()
             with load:
-                with bulk.background_writes():
-                    loader.run()
-                keys_started = time.monotonic()
+                with grants:
+                    with bulk.background_writes():
+                        loader.run()
+                    keys_started = time.monotonic()
             if first:
                 report.phases["keys_and_indexes"] = time.monotonic() - keys_started
             report.digest = with_records(inputs)

@@ -15,6 +15,9 @@ triggers over transition tables: one statement per bulk write) and SQLite (row t
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 from django.db import migrations
 
 VERSION_TABLE = "rbac_accessversion"
@@ -184,6 +187,41 @@ def role_triggers(vendor: str) -> list[str]:
         _sqlite_trigger("rbac_role", "UPDATE", _sqlite_bump(holders.format("NEW.id")),
                         when="OLD.rank IS NOT NEW.rank"),
     ]
+
+
+# --- bulk loads ---------------------------------------------------------------------------
+
+
+@contextmanager
+def holders_bumped_once(connection, tables: Sequence[str]) -> Iterator[None]:
+    """Insert into tables of grants with their insert triggers off, then bump, in one
+    statement at the end, the version of every user holding a row in any of them.
+
+    For a bulk load: the statement triggers upsert one version per user and batch, about
+    290,000 upserts for a first import, where one upsert per holder at the end does. It
+    bumps holders whose rows were there before as well, which only drops a kept profile.
+    Inside the caller's transaction, and only there: disabling a trigger locks other
+    writers of the table out until the commit, so none of their rows goes unbumped, and an
+    error rolls the change back. Elsewhere than on PostgreSQL the triggers just run.
+    """
+    if connection.vendor != "postgresql" or not tables:
+        yield
+        return
+    def switch(cursor, state: str) -> None:
+        # Rows written earlier in the transaction have foreign-key checks pending, which
+        # would forbid the ALTER: run them now (Django declares its keys deferred).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {table}_access_insert")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    with connection.cursor() as cursor:
+        switch(cursor, "DISABLE")
+    yield
+    holders = " UNION ".join(f"SELECT user_id FROM {table}" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_BUMP.format(users=holders))
+        switch(cursor, "ENABLE")
 
 
 # --- migrations ---------------------------------------------------------------------------

@@ -171,3 +171,24 @@ def test_a_change_by_any_path_reaches_the_next_request(company, person):
     # Not through the services: nothing in this process is told, only the database knows.
     Membership.objects.filter(user=person).delete()
     assert list(objects_for_user(user=fresh(person), queryset=documents)) == []
+
+
+@pytest.mark.postgres_db
+def test_a_bulk_load_bumps_each_holder_once_at_its_end_and_leaves_the_triggers_on(company):
+    from rbac.access_versions import holders_bumped_once
+
+    person, bystander = UserFactory(), UserFactory()
+    member(bystander, company, "viewer")
+    before = version(person), version(bystander)
+    with holders_bumped_once(connection, ["rbac_membership"]):
+        Membership.objects.bulk_create([
+            Membership(user=person, company=company, role=role("viewer")),
+            Membership(user=person, company=CompanyFactory(), role=role("admin")),
+        ])
+        assert version(person) == before[0]  # nothing per statement meanwhile
+    # One bump for the new holder; the one who held a row before is bumped too (harmless).
+    assert (version(person), version(bystander)) == (before[0] + 1, before[1] + 1)
+    Membership.objects.filter(user=person).delete()
+    assert version(person) == before[0] + 2
+    member(person, company, "viewer")  # the insert trigger is back
+    assert version(person) == before[0] + 3
