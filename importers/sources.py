@@ -240,7 +240,7 @@ class _DatabaseSource:
     def __init__(self, url: str) -> None:
         self.url = url
         self.masked_url = mask_password(url)
-        self._checked: set[str] = set()
+        self._checked: dict[str, Collection[str]] = {}  # table → its columns, once checked
 
     def __enter__(self) -> _DatabaseSource:
         return self
@@ -278,7 +278,7 @@ class _DatabaseSource:
         missing = [name for name in table.column_names if name not in existing]
         if missing:
             raise _missing_columns_error(self._where(), table, missing)
-        self._checked.add(table.name)
+        self._checked[table.name] = existing
 
 
 class PostgresSource(_DatabaseSource):
@@ -297,16 +297,15 @@ class PostgresSource(_DatabaseSource):
         except psycopg.Error as error:
             raise self._unreachable(error) from error
         self._cursor_serial = 0
-        self._types: dict[str, dict[str, str]] = {}  # table → column → PostgreSQL type
 
     def _existing_columns(self, table: Table) -> dict[str, str]:
+        """Return the table's columns, each with its PostgreSQL type."""
         rows = self._conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns"
             " WHERE table_schema = 'core' AND table_name = %s",
             (table.name,),
         ).fetchall()
-        self._types[table.name] = dict(rows)
-        return self._types[table.name]
+        return dict(rows)
 
     def count(self, table: str) -> int | None:
         spec = _table(self.system, table)
@@ -349,7 +348,7 @@ class PostgresSource(_DatabaseSource):
         (a `character(n)` keeps its padding; a text column meant as a number) sends the
         whole table through `canonical_row`.
         """
-        types = self._types[table.name]
+        types = self._checked[table.name]  # column → type, from _existing_columns
         if all(types.get(c.name) in _CANONICAL_PG_TYPES[c.type] for c in table.columns):
             names = table.column_names
             return ", ".join(map(_canonical_select, table.columns)), (

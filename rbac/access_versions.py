@@ -207,6 +207,7 @@ def holders_bumped_once(connection, tables: Sequence[str]) -> Iterator[None]:
     if connection.vendor != "postgresql" or not tables:
         yield
         return
+
     def switch(cursor, state: str) -> None:
         # Rows written earlier in the transaction have foreign-key checks pending, which
         # would forbid the ALTER: run them now (Django declares its keys deferred).
