@@ -103,6 +103,10 @@ MEMBERSHIP_RULES: FieldRules = {
 PROJECT_RULES: FieldRules = {"company_id": "keep", "code": "keep", "created_at": "min"}
 PLAIN_RULES: FieldRules = {}
 
+# A person's rights held in their own fields: an import may switch them on, and switch
+# them off only for people an import created (see NativeRights).
+RIGHTS_FLAGS = frozenset({"is_active", "is_staff", "is_superuser"})
+
 
 def fingerprint(row: Row) -> str:
     """Return a stable hash of a canonical legacy row: equal rows, equal fingerprints.
@@ -231,6 +235,46 @@ class Provenance:
 
 
 @dataclass
+class NativeRights:
+    """The rights of people no import created: an import adds to them, never takes away.
+
+    A person created in the back-office (a native administrator, a staff member) may also
+    appear in a legacy export, and the legacy system's view of them is older and narrower
+    than the back-office's. Every merge of a legacy row into an existing user or
+    membership asks `takes_away` first, whichever path (the command or the admin's upload)
+    runs the loader. Memberships and direct grants an import did not write are never
+    deleted by it at all.
+    """
+
+    people: frozenset[int]
+    role_rank: dict[int, int]
+
+    @classmethod
+    def load(cls) -> NativeRights:
+        """Read the users without a LegacyRecord that created them, and each role's rank."""
+        created = LegacyRecord.objects.filter(
+            content_type=ContentType.objects.get_for_model(User), is_origin=True
+        ).values("object_id")
+        return cls(
+            people=frozenset(
+                User.objects.exclude(pk__in=created).values_list("pk", flat=True)),
+            role_rank=dict(Role.objects.values_list("pk", "rank")),
+        )
+
+    def takes_away(self, obj: models.Model, name: str, value: Any) -> bool:
+        """Tell whether setting `name` of a stored `obj` to `value` lowers a native right."""
+        if obj.pk is None:  # written in this run: nothing held before it
+            return False
+        if isinstance(obj, User):
+            return obj.pk in self.people and name in RIGHTS_FLAGS and bool(
+                getattr(obj, name)) and not value
+        if isinstance(obj, Membership) and name == "role_id":
+            return obj.user_id in self.people and (
+                self.role_rank.get(value, 0) < self.role_rank.get(obj.role_id, 0))
+        return False
+
+
+@dataclass
 class _PersonFacts:
     """What every legacy row of one person says, gathered before any user is written."""
 
@@ -273,6 +317,7 @@ class Loader:
 
     def __post_init__(self) -> None:
         self.prov = Provenance(self.now)
+        self.native = NativeRights.load()
         self.history = bulk.History(self.history_user, CHANGE_REASON, self.now)
         self.roles = {role.slug: role for role in Role.objects.all()}
         # id maps: legacy ids → unified pks, and natural keys → pks
@@ -426,6 +471,13 @@ class Loader:
         for name, value in p.values.items():
             current = getattr(obj, name)
             if current == value:
+                continue
+            if self.native.takes_away(obj, name, value):
+                self.report.conflict(
+                    "rights_kept", object=f"{obj._meta.model_name} {obj.pk}", field=name,
+                    kept=str(current), dropped=str(value), row=f"{source}.{table} #{p.legacy_id}",
+                    rule="an import never takes a right from a person it did not create",
+                )
                 continue
             rule = rules.get(name, "fill")
             if overwrite or rule == "set":
