@@ -74,7 +74,7 @@ def grant_object_permission(
     *, user: User, obj: models.Model, action: str, granted_by: User | None = None
 ) -> None:
     """Give one user one permission on one object (a direct guardian grant)."""
-    _check_can_share(actor=granted_by, obj=obj)
+    _check_can_share(actor=granted_by, obj=obj, codename=_codename(obj, action))
     assign_perm(_codename(obj, action), user, obj)
     forget_access_profile(user)
 
@@ -82,7 +82,8 @@ def grant_object_permission(
 def revoke_object_permission(
     *, user: User, obj: models.Model, action: str, revoked_by: User | None = None
 ) -> None:
-    _check_can_share(actor=revoked_by, obj=obj)
+    """Take one direct permission on one object from one user."""
+    _check_can_share(actor=revoked_by, obj=obj, codename=_codename(obj, action))
     remove_perm(_codename(obj, action), user, obj)
     forget_access_profile(user)
 
@@ -92,13 +93,32 @@ def _codename(obj: models.Model, action: str) -> str:
     return action if "_" in action else f"{action}_{obj._meta.model_name}"
 
 
-def _check_can_share(*, actor: User | None, obj: models.Model) -> None:
+def _check_can_share(*, actor: User | None, obj: models.Model, codename: str) -> None:
+    """Refuse unless the actor administers the object's company and holds the permission.
+
+    Granting or revoking a permission one's own role does not hold on the object would
+    hand out (or take back) more than one was given: an admin could give a colleague the
+    owners' delete. Direct grants of the actor do not count, only roles (or, for an API
+    key, its scopes in its company).
+    """
     if actor is None or actor.is_superuser:
         return
     company_id, _ = scope_of(obj)
     company = Company(pk=company_id)
     if not actor.has_perm("rbac.manage_permissions", company):
         raise PermissionDenied("Only the company's administrators can grant object permissions.")
+    perm = codename if "." in codename else f"{obj._meta.app_label}.{codename}"
+    if not _role_holds(actor=actor, perm=perm, obj=obj):
+        raise PermissionDenied(
+            f"You cannot grant or revoke {perm.split('.', 1)[1]} on {obj}: your own role "
+            "does not hold it there."
+        )
+
+
+def _role_holds(*, actor, perm: str, obj: models.Model) -> bool:
+    if not isinstance(actor, User):  # an API key: no role, its scopes bound it
+        return actor.has_perm(perm, obj)
+    return perm in access_profile(actor).scope_perms(*scope_of(obj))
 
 
 @transaction.atomic
