@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -55,8 +59,37 @@ class Project(models.Model):
         _check_same_company(self, "team")
 
 
+# Most file systems (ext4, XFS, APFS, NTFS in UTF-16 units) allow 255 bytes per name; the
+# storage may add "_" and 7 characters when the name is taken.
+MAX_FILE_NAME_BYTES = 255 - 8
+# A longer "extension" is part of the name (a dot in a sentence, not a file type).
+MAX_EXTENSION_BYTES = 16
+FALLBACK_FILE_NAME = "document"
+
+
+def document_file_name(name: str) -> str:
+    """Return the name a document's file is stored under: safe characters, short enough.
+
+    Only the last path segment is kept, characters a file system or a URL would trip on
+    are replaced (`get_valid_filename`), and the name is cut to MAX_FILE_NAME_BYTES in
+    UTF-8, on a character boundary, keeping its extension. The person's own name stays in
+    `Document.original_name`.
+    """
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    try:
+        base = get_valid_filename(base)
+    except SuspiciousFileOperation:  # "", "." or "..": nothing of the name is usable
+        base = FALLBACK_FILE_NAME
+    stem, extension = os.path.splitext(base)
+    if len(extension.encode()) > MAX_EXTENSION_BYTES:
+        stem, extension = base, ""
+    budget = MAX_FILE_NAME_BYTES - len(extension.encode())
+    stem = stem.encode()[:budget].decode(errors="ignore").rstrip(". ") or FALLBACK_FILE_NAME
+    return f"{stem}{extension}"
+
+
 def document_upload_to(document: Document, filename: str) -> str:
-    return f"documents/{document.company_id}/{timezone.now():%Y/%m}/{filename}"
+    return f"documents/{document.company_id}/{timezone.now():%Y/%m}/{document_file_name(filename)}"
 
 
 class Document(models.Model):

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import models, transaction
-from django.utils.text import get_valid_filename
 
 from rbac.models import Company, Team, User
 
@@ -50,6 +49,11 @@ def project_delete(*, project: Project) -> None:
     project.delete()
 
 
+def _name_kept(original_name: str) -> str:
+    """Return the person's own file name, cut to what `Document.original_name` holds."""
+    return original_name[: Document._meta.get_field("original_name").max_length]
+
+
 @transaction.atomic
 def document_upload(
     *, company: Company, original_name: str, file: File, team: Team | None = None,
@@ -57,7 +61,7 @@ def document_upload(
 ) -> Document:
     """Store an uploaded file on the default storage and register it as a document."""
     document = Document(
-        company=company, team=team, project=project, original_name=original_name,
+        company=company, team=team, project=project, original_name=_name_kept(original_name),
         content_type=content_type, size=file.size, uploaded_by=uploaded_by,
     )
     document.full_clean(exclude=["file"])
@@ -79,13 +83,13 @@ def document_reserve_upload(
     if storage is None:
         raise ValidationError("Pre-signed uploads need S3 storage; send the file itself instead.")
     document = Document(
-        company=company, team=team, project=project, original_name=original_name,
+        company=company, team=team, project=project, original_name=_name_kept(original_name),
         content_type=content_type, size=size, uploaded_by=uploaded_by,
     )
     document.full_clean(exclude=["file"])
     # A fresh folder per upload: two uploads of "report.pdf" never overwrite each other.
-    name = document_upload_to(document, f"{uuid.uuid4().hex}/{get_valid_filename(original_name)}")
-    document.file.name = storage.generate_filename(name)
+    folder, _, name = document_upload_to(document, original_name).rpartition("/")
+    document.file.name = storage.generate_filename(f"{folder}/{uuid.uuid4().hex}/{name}")
     document.save()
     fields = {"Content-Type": content_type} if content_type else {}
     conditions = [["content-length-range", 0, MAX_DOCUMENT_BYTES]]

@@ -198,6 +198,11 @@ CACHES["pages"] = {
     "OPTIONS": {"MAX_ENTRIES": int(env("API_LIST_CACHE_ENTRIES", "500"))},
 }
 
+# Request bodies: a JSON or form body over this many bytes is a 400 (file parts of a
+# multipart upload are not counted; documents are bounded by MAX_DOCUMENT_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+# A JSON body nesting lists and objects deeper than this is a 400.
+API_JSON_MAX_DEPTH = 32
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The first one's header makes a missing credential a 401 that names Bearer.
@@ -212,7 +217,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # JSON bodies are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE and API_JSON_MAX_DEPTH.
+        "backoffice.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "backoffice.api.schema.AutoSchema",
