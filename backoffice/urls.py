@@ -1,10 +1,15 @@
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path, reverse
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from backoffice.api.permissions import APIDocsAccess
 from rbac.invitations import EveryonePasswordResetForm
 from rbac.token_views import TokenView
 
@@ -22,6 +27,18 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def docs_page(view):
+    """Send a person without a session to the admin's log-in when the docs are not public."""
+
+    @wraps(view)
+    def page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return view(request, *args, **kwargs)
+
+    return page
 
 
 urlpatterns = [
@@ -57,7 +74,10 @@ urlpatterns = [
     ),
     path("readyz", readyz, name="readyz"),
     path("api/", include("backoffice.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[APIDocsAccess]),
+         name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("api/docs/", docs_page(SpectacularSwaggerSplitView.as_view(
+        url_name="api-schema", permission_classes=[APIDocsAccess])), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -50,3 +51,10 @@ def administered_company_ids(user) -> list[int] | None:
     ids = set(access_profile(user).companies_with("rbac.manage_permissions"))
     ids.update(direct_object_ids(user, Company, "manage_permissions"))
     return sorted(ids)
+
+
+class APIDocsAccess(BasePermission):
+    """The schema and the Swagger UI: for anyone when API_DOCS_PUBLIC, else for a log-in."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.API_DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 
 from .env import env, env_bool, env_list
 
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "rbac",
     "backoffice.projects",
     "importers",
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -256,8 +259,40 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "backoffice.projects.models.Project.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Swagger UI would otherwise load a badge from validator.swagger.io (CSP: 'self' only).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# The API's documentation (/api/docs/, /api/schema/) without a log-in: on a laptop
+# (local.py and the tests switch it on), never by default, as in production it would map
+# the API for anyone.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
+# Content-Security-Policy (django-csp) on every page: the admin, the Swagger UI (its assets
+# are the sidecar's, served here; its start-up script is a file, SpectacularSwaggerSplitView)
+# and the API. Scripts come from this origin only; the one inline handler of a package
+# template (django-import-export's "select all" box on the export page) is allowed by its
+# hash. Inline styles stay allowed: the admin's and the packages' templates carry style
+# attributes and <style> blocks, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [
+            # 'unsafe-hashes' admits only the handlers whose hash follows:
+            # onSelectToggleChange(event)
+            SELF, UNSAFE_HASHES, "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='",
+        ],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 SIMPLE_HISTORY_REVERT_DISABLED = False

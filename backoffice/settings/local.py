@@ -7,3 +7,4 @@ from .env import env, env_bool
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", "local-development-only-not-secret")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", True)
