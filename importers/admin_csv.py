@@ -13,16 +13,17 @@ import hashlib
 import tempfile
 import time
 import uuid
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Subquery
@@ -41,6 +42,9 @@ from rbac.models import Membership, Role, User
 RUN_IMPORT_PERMISSION = "importers.run_import"
 UPLOAD_FOLDER = "legacy-uploads"
 SESSION_KEY = "legacy_csv_uploads"
+# Uploads are copied this much at a time; the largest export the admin takes by default.
+CHUNK_BYTES = 1024 * 1024
+DEFAULT_UPLOAD_LIMIT = 200 * 1024 * 1024
 SYSTEM_NAMES = {"core": "Core", "portal": "Portal"}
 # Tables that cannot be imported alone, and why (the command imports them).
 WHOLE_EXPORT_ONLY: dict[tuple[str, str], str] = {
@@ -202,15 +206,40 @@ def import_legacy_table(
     return report
 
 
+def upload_limit() -> int:
+    """Return the largest CSV export, in bytes, the admin accepts (LEGACY_CSV_UPLOAD_MAX_BYTES)."""
+    return getattr(settings, "LEGACY_CSV_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_LIMIT)
+
+
+def too_large(limit: int) -> str:
+    return (f"The file is larger than {limit / (1024 * 1024):g} MB, the most the admin imports; "
+            "import it with the import_legacy command instead.")
+
+
+def copy_in_chunks(chunks: Iterable[bytes], target: BinaryIO, *, limit: int) -> str:
+    """Copy `chunks` to `target` and return their SHA-256; SourceError past `limit` bytes.
+
+    An upload is never held in memory whole: a chunk at a time goes to the file.
+    """
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise SourceError(too_large(limit))
+        digest.update(chunk)
+        target.write(chunk)
+    return digest.hexdigest()
+
+
 def run_stored_upload(upload: dict[str, str], *, dry_run: bool, user: User) -> ImportReport:
     """Import an upload kept in the default storage; SourceError names the uploaded file."""
-    with default_storage.open(upload["path"], "rb") as stored:
-        content = stored.read()
-    if hashlib.sha256(content).hexdigest() != upload["sha256"]:
-        raise SourceError(f"{upload['name']} changed since its preview; upload it again.")
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / f"{upload['table']}.csv"
-        csv_path.write_bytes(content)
+        with default_storage.open(upload["path"], "rb") as stored, csv_path.open("wb") as copy:
+            sha256 = copy_in_chunks(iter(lambda: stored.read(CHUNK_BYTES), b""), copy,
+                                    limit=upload_limit())
+        if sha256 != upload["sha256"]:
+            raise SourceError(f"{upload['name']} changed since its preview; upload it again.")
         try:
             return import_legacy_table(
                 system=upload["system"], table=upload["table"], folder=Path(folder),
@@ -233,6 +262,13 @@ class LegacyCSVUploadForm(forms.Form):
         ],
     )
     file = forms.FileField(label="CSV export")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = upload_limit()
+        if upload.size > limit:
+            raise forms.ValidationError(too_large(limit))
+        return upload
 
 
 def _report_context(report: ImportReport) -> dict[str, Any]:
@@ -274,34 +310,50 @@ class LegacyCSVImportViews:
     def upload(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         form = LegacyCSVUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = self._store(form)
-            try:
-                report = run_stored_upload(upload, dry_run=True, user=request.user)
-            except SourceError as error:
-                default_storage.delete(upload["path"])
-                form.add_error("file", str(error))
-            else:
-                token = str(uuid.uuid4())
-                request.session[SESSION_KEY] = {
-                    **request.session.get(SESSION_KEY, {}), token: upload}
-                return TemplateResponse(
-                    request, "admin/importers/importrun/upload_preview.html",
-                    self._context(request, upload=upload, token=token,
-                                  **_report_context(report)),
-                )
+        previewed = self._preview(request, form) if request.method == "POST" else None
+        if previewed is not None:
+            upload, report = previewed
+            token = str(uuid.uuid4())
+            request.session[SESSION_KEY] = {
+                **request.session.get(SESSION_KEY, {}), token: upload}
+            return TemplateResponse(
+                request, "admin/importers/importrun/upload_preview.html",
+                self._context(request, upload=upload, token=token,
+                              **_report_context(report)),
+            )
         return TemplateResponse(request, "admin/importers/importrun/upload.html",
                                 self._context(request, form=form))
 
+    def _preview(
+        self, request: HttpRequest, form: LegacyCSVUploadForm,
+    ) -> tuple[dict[str, str], ImportReport] | None:
+        """Store a valid upload and dry-run it; None, with the reason on the form, if not."""
+        if not form.is_valid():
+            return None
+        try:
+            upload = self._store(form)
+        except SourceError as error:
+            form.add_error("file", str(error))
+            return None
+        try:
+            return upload, run_stored_upload(upload, dry_run=True, user=request.user)
+        except SourceError as error:
+            default_storage.delete(upload["path"])
+            form.add_error("file", str(error))
+            return None
+
     @staticmethod
     def _store(form: LegacyCSVUploadForm) -> dict[str, str]:
+        """Keep the upload in the default storage, copied through a temporary file."""
         system, table = form.cleaned_data["table"].split(".")
-        content = form.cleaned_data["file"].read()
-        name = default_storage.save(f"{UPLOAD_FOLDER}/{uuid.uuid4()}/{table}.csv",
-                                    ContentFile(content))
-        return {"system": system, "table": table, "path": name,
-                "name": form.cleaned_data["file"].name,
-                "sha256": hashlib.sha256(content).hexdigest()}
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryFile() as spool:
+            sha256 = copy_in_chunks(upload.chunks(CHUNK_BYTES), spool, limit=upload_limit())
+            spool.seek(0)
+            name = default_storage.save(f"{UPLOAD_FOLDER}/{uuid.uuid4()}/{table}.csv",
+                                        File(spool))
+        return {"system": system, "table": table, "path": name, "name": upload.name,
+                "sha256": sha256}
 
     def confirm(self, request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         self._check(request)

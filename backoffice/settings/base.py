@@ -298,6 +298,8 @@ CONTENT_SECURITY_POLICY = {
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# The largest legacy CSV export the admin's upload takes (larger: the import_legacy command).
+LEGACY_CSV_UPLOAD_MAX_BYTES = int(env("LEGACY_CSV_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "backoffice@localhost")
