@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions, permissions
 
-from .lockout import LoginRefused, lockout_description, login_failed, login_gate, login_locked_now
+from .lockout import (
+    LoginRefused,
+    lock_answered_here,
+    lockout_description,
+    login_failed,
+    login_gate,
+    login_locked_now,
+)
 from .models import AccessToken, APIKey
 from .principals import APIKeyPrincipal
 from .tokens import (
@@ -44,6 +51,7 @@ def _checked(request, *, account: str | None, check):
         if not rejected.secret_was_right:
             login_failed(request, account=account)
             if login_locked_now(request):
+                lock_answered_here(request)
                 raise CredentialRefused(LoginRefused("locked", lockout_description())) from None
         raise exceptions.AuthenticationFailed(str(rejected)) from None
 

@@ -168,6 +168,12 @@ def login_locked_now(request) -> bool:
     return bool(getattr(_django_request(request), "axes_locked_out", False))
 
 
+def lock_answered_here(request) -> None:
+    """Keep AxesMiddleware from replacing a view's own answer to a lock with the page or
+    OAuth2 body of lockout_response: the token endpoint and the API answer in their shape."""
+    _django_request(request).axes_locked_out = False
+
+
 @receiver(user_login_failed, dispatch_uid="rbac.lockout.count_failure")
 def count_failure(sender, credentials: dict, request: HttpRequest | None = None, **kwargs):
     """Count every failed log-in against its address and its account, whichever path."""

@@ -32,6 +32,7 @@ from .lockout import (
     REFUSAL_ATTRIBUTE,
     LoginRefused,
     client_ip,
+    lock_answered_here,
     lockout_description,
     login_failed,
     login_gate,
@@ -113,6 +114,7 @@ class TokenView(APIView):
                     "unsupported_grant_type", "Use client_credentials or password."
                 )
         except OAuthError as error:
+            lock_answered_here(request)  # in OAuth2's shape, with the right error code
             response = Response(
                 {"error": error.error, "error_description": error.description},
                 status=error.status,

@@ -178,8 +178,9 @@ def test_finding3_api_key_failures_lock_the_key_at_that_address(client):
     company = CompanyFactory()
     _, raw = api_key_create(company=company, name="k", scopes={"read"})
     wrong = _wrong_key_of_the_same_prefix(raw)
-    for _ in range(LIMIT):
-        assert _with_key(client, wrong).status_code in (401, 429)
+    answers = [_with_key(client, wrong) for _ in range(LIMIT)]
+    assert [answer.status_code for answer in answers] == [401] * (LIMIT - 1) + [429]
+    assert answers[-1].json()["error"]["code"] == "locked"  # the API's shape, not OAuth's
 
     locked = _with_key(client, raw)
     still_wrong = _with_key(client, wrong)
@@ -212,8 +213,9 @@ def test_finding3_after_a_failure_the_api_key_path_asks_the_lock_out_table(clien
 
 
 def test_finding3_core_client_secret_failures_lock_the_client_id(client, core_client):
-    for _ in range(LIMIT):
-        _client_grant(client, "wrong")
+    answers = [_client_grant(client, "wrong") for _ in range(LIMIT)]
+    assert [answer.status_code for answer in answers] == [401] * (LIMIT - 1) + [429]
+    assert answers[-1].json()["error"] == "invalid_client"
 
     locked = _client_grant(client, CLIENT_SECRET)
     wrong = _client_grant(client, "still wrong")
