@@ -1,6 +1,8 @@
 """What one user may do where: their memberships resolved into permission sets.
 
-Built in three queries (memberships, role permissions, covered teams) and kept on the user
+Only memberships of active companies count: a suspended or archived company's roles give
+nothing (superusers, who need no role, still see it). Built in a few queries (memberships,
+the status of their companies, role permissions, covered teams) and kept on the user
 object, so a page can ask `has_perm` for every row without new queries. The process keeps
 the profiles it built too, each under the user's access version (rbac.access_versions):
 the database moves a user's version in the same transaction as any change to what they may
@@ -19,7 +21,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q
 
 from .direct import direct_object_ids
-from .models import AccessVersion, Membership, Team
+from .models import AccessVersion, Company, Membership, Team
 
 CACHE_ATTRIBUTE = "_rbac_access_profile"
 # user id -> (access version, profile) for the profiles this process built.
@@ -111,6 +113,8 @@ def build_access_profile(user) -> AccessProfile:
             "company_id", "team_id", "role_id", "role__rank", "team__ancestry"
         )
     )
+    if rows:
+        rows = _in_active_companies(rows)
     grants = [Grant(company, team, role, rank) for company, team, role, rank, _ in rows]
     role_perms = role_permission_names({grant.role_id for grant in grants}) if grants else {}
 
@@ -143,6 +147,20 @@ def build_access_profile(user) -> AccessProfile:
         company_perms={cid: frozenset(p) for cid, p in company_perms.items()},
         team_perms={tid: frozenset(p) for tid, p in team_perms.items()},
     )
+
+
+def _in_active_companies(rows: list[tuple]) -> list[tuple]:
+    """Drop the memberships of companies that are not active (first column: company id).
+
+    A query on the primary keys of the user's companies, rather than a join in the
+    membership query, which made the planner scan every company.
+    """
+    inactive = set(
+        Company.objects.filter(pk__in={row[0] for row in rows})
+        .exclude(status=Company.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    return [row for row in rows if row[0] not in inactive] if inactive else rows
 
 
 def access_version(user) -> int:

@@ -7,7 +7,8 @@ bumps the version itself, in the same transaction as the change, on every write 
 - a table of grants with a `user_id` (memberships, direct object permissions);
 - teams, when one is created or its ancestry changes: the people with a role on any of
   its ancestors now cover a different subtree;
-- a role's permissions or rank: everybody holding the role.
+- a role's permissions or rank: everybody holding the role;
+- a company's status: its members (rbac.access counts memberships of active companies only).
 
 Migrations create the triggers through these functions, for PostgreSQL (statement
 triggers over transition tables: one statement per bulk write) and SQLite (row triggers).
@@ -189,6 +190,40 @@ def role_triggers(vendor: str) -> list[str]:
     ]
 
 
+PG_COMPANY_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION rbac_access_companies_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_PG_BUMP.format(users='''
+        SELECT m.user_id FROM rbac_membership m
+        JOIN new_rows n ON n.id = m.company_id JOIN old_rows o ON o.id = n.id
+        WHERE o.status IS DISTINCT FROM n.status''')}
+    RETURN NULL;
+END $$;
+"""
+
+
+def company_triggers(vendor: str) -> list[str]:
+    """Return the statements that make a company's status change bump its members."""
+    if vendor == "postgresql":
+        return [PG_COMPANY_FUNCTION,
+                _pg_triggers("rbac_company", "rbac_access_companies_changed", ("UPDATE",))]
+    # IF NOT EXISTS: around_sqlite_membership_rebuild may have created it already.
+    return [
+        _sqlite_trigger(
+            "rbac_company", "UPDATE",
+            _sqlite_bump("SELECT user_id FROM rbac_membership WHERE company_id = NEW.id"),
+            when="OLD.status IS NOT NEW.status",
+        ).replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
+    ]
+
+
+def drop_company_triggers(vendor: str) -> list[str]:
+    found = drop_triggers(vendor, "rbac_company", ("UPDATE",))
+    if vendor == "postgresql":
+        found.append("DROP FUNCTION IF EXISTS rbac_access_companies_changed() CASCADE;")
+    return found
+
+
 # --- bulk loads ---------------------------------------------------------------------------
 
 
@@ -249,6 +284,8 @@ def _creates(vendor: str, grant_tables: tuple[str, ...], functions: bool,
         found += grant_table_triggers(vendor, table)
     if teams_and_roles:
         found += team_triggers(vendor) + role_triggers(vendor)
+        if vendor == "sqlite":  # on PostgreSQL, migration 0006 installs it with its function
+            found += company_triggers(vendor)
     return found
 
 
@@ -261,6 +298,8 @@ def _drops(vendor: str, grant_tables: tuple[str, ...], functions: bool,
         found += drop_triggers(vendor, "rbac_team", ("INSERT", "UPDATE"))
         found += drop_triggers(vendor, "rbac_role_permissions", ("INSERT", "DELETE"))
         found += drop_triggers(vendor, "rbac_role", ("UPDATE",))
+        if vendor == "sqlite":
+            found += drop_company_triggers(vendor)
     if functions and vendor == "postgresql":
         found.append(PG_DROP_FUNCTIONS)
     return found
@@ -278,7 +317,7 @@ def install_operation(*, grant_tables: tuple[str, ...] = (), functions: bool = F
 def around_sqlite_membership_rebuild(*operations) -> list:
     """Wrap operations that make SQLite rebuild rbac_membership (create a copy, drop the
     table, rename the copy): the drop takes the table's own triggers with it, and the
-    triggers of teams and roles, which name the table, make the rename fail. So drop them
+    triggers of teams, roles and companies, which name the table, make the rename fail. So drop them
     all first and create them again after. Nothing to do on PostgreSQL."""
     triggers = (("rbac_membership",), False, True)  # grant tables, functions, teams and roles
 

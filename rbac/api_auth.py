@@ -1,12 +1,59 @@
-"""DRF authentication: Portal API keys and bearer tokens, each one indexed lookup per request."""
+"""DRF authentication: Portal API keys and bearer tokens, each one indexed lookup per request.
+
+Both pass the log-in gate (rbac.lockout) first: a key's prefix is its account there, as an
+e-mail is a person's; a bearer token names no account, so its failures count against the
+address only.
+"""
 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions, permissions
 
+from .lockout import (
+    LoginRefused,
+    lock_answered_here,
+    lockout_description,
+    login_failed,
+    login_gate,
+    login_locked_now,
+)
 from .models import AccessToken, APIKey
 from .principals import APIKeyPrincipal
-from .tokens import CredentialRejected, access_token_authenticate, api_key_authenticate
+from .tokens import (
+    API_KEY_PREFIX_LENGTH,
+    CredentialRejected,
+    access_token_authenticate,
+    api_key_authenticate,
+)
+
+
+class CredentialRefused(exceptions.APIException):
+    """429: the log-in gate refused to check this credential (locked out, or throttled)."""
+
+    status_code = 429
+    default_code = "locked"
+
+    def __init__(self, refused: LoginRefused) -> None:
+        super().__init__(refused.description, code=refused.reason)
+        self.wait = refused.wait  # DRF turns it into Retry-After
+
+
+def _checked(request, *, account: str | None, check):
+    """Run a credential check behind the log-in gate; count a failure; return its result."""
+    try:
+        # Axes is asked only after failures of this account: this runs on every request.
+        login_gate(request, account=account, ask_axes=False)
+    except LoginRefused as refused:
+        raise CredentialRefused(refused) from None
+    try:
+        return check()
+    except CredentialRejected as rejected:
+        if not rejected.secret_was_right:
+            login_failed(request, account=account)
+            if login_locked_now(request):
+                lock_answered_here(request)
+                raise CredentialRefused(LoginRefused("locked", lockout_description())) from None
+        raise exceptions.AuthenticationFailed(str(rejected)) from None
 
 
 def _authorization(request) -> tuple[str, str] | None:
@@ -36,10 +83,10 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             raw_key = authorization[1]
         if not raw_key:
             raise exceptions.AuthenticationFailed("Empty API key.")
-        try:
-            api_key = api_key_authenticate(raw_key=raw_key)
-        except CredentialRejected as rejected:
-            raise exceptions.AuthenticationFailed(str(rejected)) from None
+        account = raw_key.strip()[:API_KEY_PREFIX_LENGTH]
+        api_key = _checked(
+            request, account=account, check=lambda: api_key_authenticate(raw_key=raw_key)
+        )
         return APIKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request) -> str:
@@ -61,10 +108,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if not authorization[1]:
             raise exceptions.AuthenticationFailed("Empty bearer token.")
-        try:
-            token = access_token_authenticate(raw_token=authorization[1])
-        except CredentialRejected as rejected:
-            raise exceptions.AuthenticationFailed(str(rejected)) from None
+        token = _checked(
+            request, account=None,
+            check=lambda: access_token_authenticate(raw_token=authorization[1]),
+        )
         if token.api_key_id is None:
             return token.user, token
         principal = APIKeyPrincipal(token.api_key)

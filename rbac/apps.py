@@ -7,6 +7,7 @@ class RbacConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import lockout  # noqa: F401 - connects the failure counter to user_login_failed
         from .lookups import register
 
         register()

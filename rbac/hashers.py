@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 
 import bcrypt
 from django.contrib.auth.hashers import BCryptPasswordHasher, get_hasher
+
+log = logging.getLogger(__name__)
 
 # bcrypt reads at most 72 bytes of a password; bcrypt 5 raises ValueError beyond that.
 BCRYPT_MAX_BYTES = 72
@@ -20,6 +23,8 @@ class LegacyBCryptPasswordHasher(BCryptPasswordHasher):
 
     A password over 72 bytes cannot be a Core password (Core refused them), so it is a
     wrong password: never a ValueError from bcrypt 5, and never a faster answer either.
+    A stored hash bcrypt cannot read (a salt that is not canonical, a bad cost) is a failed
+    log-in too, logged for an administrator to reset: never a server error.
     """
 
     algorithm = "bcrypt"
@@ -29,10 +34,38 @@ class LegacyBCryptPasswordHasher(BCryptPasswordHasher):
         if too_long:
             # Spend the same bcrypt work as any other attempt, then refuse.
             password = _bcrypt_safe(password.encode()).decode(errors="ignore")
-        correct = super().verify(password, encoded) and not too_long
+        try:
+            correct = super().verify(password, encoded) and not too_long
+        except ValueError as error:
+            _log_malformed(encoded, error)
+            bcrypt.checkpw(b"", _dummy_bcrypt_hash())  # the work a readable hash costs
+            correct = False
         if not correct:
             _spend_default_hasher(password)
         return correct
+
+    def harden_runtime(self, password: str, encoded: str) -> None:
+        # Django's reads the cost and salt from the hash, and raises on one it cannot read;
+        # verify() has already spent the time of a readable hash then.
+        try:
+            super().harden_runtime(password, encoded)
+        except ValueError:
+            pass
+
+    def safe_summary(self, encoded: str) -> dict:
+        try:
+            return super().safe_summary(encoded)
+        except ValueError:  # a cost that is not a number: say so, on the admin's user page
+            return {"algorithm": self.algorithm, "hash": "malformed: cannot be checked"}
+
+
+def _log_malformed(encoded: str, error: ValueError) -> None:
+    # The scheme and length only: the hash itself is a secret, even a broken one.
+    scheme = encoded.split("$")[2] if encoded.count("$") >= 2 else "?"
+    log.warning(
+        "A stored legacy bcrypt hash cannot be read (%s; scheme %r, %d characters): the "
+        "log-in fails; reset that person's password.", error, scheme, len(encoded),
+    )
 
 
 def _spend_default_hasher(password: str | None) -> None:

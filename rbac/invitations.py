@@ -6,6 +6,8 @@ password-reset link, so it expires after PASSWORD_RESET_TIMEOUT and stops workin
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -20,7 +22,11 @@ from django.template import loader
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from .lockout import client_ip, normalised_account
 from .models import User
+from .rate_limits import Rate, window_increment
+
+log = logging.getLogger(__name__)
 
 INVITE_SUBJECT_TEMPLATE = "registration/set_password_subject.txt"
 INVITE_EMAIL_TEMPLATE = "registration/set_password_email.txt"
@@ -95,9 +101,36 @@ class EveryonePasswordResetForm(PasswordResetForm):
     here it means "not migrated yet", and a reset is how they get a password.
     """
 
+    def save(self, *args, request=None, **kwargs):
+        # The page answers the same whether or not a mail went out, so a refusal here tells
+        # nothing about the address; it only stops one address or one client flooding mail.
+        email = self.cleaned_data["email"]
+        if request is not None and not password_reset_allowed(request=request, email=email):
+            log.warning("Password reset refused: too many asked from %s or for one address.",
+                        client_ip(request))
+            return
+        super().save(*args, request=request, **kwargs)
+
     def get_users(self, email: str):
         return (
             user
             for user in User.objects.filter(email__iexact=email.strip(), is_active=True)
             if user.email
         )
+
+
+def password_reset_allowed(*, request, email: str) -> bool:
+    """Count a reset request per client address and per e-mail; return whether both are
+    within PASSWORD_RESET_RATE_PER_IP and PASSWORD_RESET_RATE_PER_EMAIL."""
+    account = normalised_account(email) or ""
+    limits = (
+        (Rate.parse(settings.PASSWORD_RESET_RATE_PER_IP), f"ip:{client_ip(request)}"),
+        (Rate.parse(settings.PASSWORD_RESET_RATE_PER_EMAIL),
+         "email:" + hashlib.sha256(account.encode()).hexdigest()[:32]),
+    )
+    allowed = True
+    for rate, ident in limits:
+        if rate is not None:
+            counted = window_increment(key=f"password-reset:{ident}", duration=rate.seconds)
+            allowed = allowed and counted.estimate <= rate.limit
+    return allowed

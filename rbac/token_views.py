@@ -3,8 +3,11 @@
 - grant_type=client_credentials: client_id + client_secret (in the body, or HTTP Basic as
   RFC 6749 prefers), checked against the Core client's bcrypt hash;
 - grant_type=password: username (or email) + password, through Django's authenticate(),
-  so django-axes, Core's bcrypt, Cognito migration and two-factor all apply.
+  so the log-in gate (rbac.lockout), Core's bcrypt, Cognito migration and two-factor all
+  apply.
 
+Both pass the log-in gate first, and every failure counts there, a right password without
+its two-factor code included. The endpoint has a rate limit of its own per address.
 Form-encoded or JSON. Answers are RFC 6749 §5.1 / §5.2 shaped.
 """
 
@@ -17,7 +20,6 @@ from urllib.parse import unquote_plus
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -26,8 +28,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .lockout import lockout_description
+from .lockout import (
+    REFUSAL_ATTRIBUTE,
+    LoginRefused,
+    client_ip,
+    lock_answered_here,
+    lockout_description,
+    login_failed,
+    login_gate,
+    login_locked_now,
+)
 from .models import User
+from .rate_limits import SlidingWindowRateThrottle
 from .tokens import (
     SCOPES,
     CredentialRejected,
@@ -38,11 +50,27 @@ from .tokens import (
 )
 from .two_factor import two_factor_code_valid, two_factor_required
 
+# One answer for a wrong e-mail, a wrong password and a right password without its code:
+# none of them tells which part was right.
+WRONG_PERSON_CREDENTIALS = "Wrong e-mail, password or two-factor code (otp_token)."
+
 
 class OAuthError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+    def __init__(self, error: str, description: str, status: int = 400,
+                 wait: int | None = None) -> None:
         super().__init__(description)
         self.error, self.description, self.status = error, description, status
+        self.wait = wait
+
+
+class TokenEndpointRateThrottle(SlidingWindowRateThrottle):
+    """The token endpoint per client address, successes and failures alike."""
+
+    scope = "auth_token"
+
+    def get_cache_key(self, request, view) -> str | None:
+        ident = client_ip(getattr(request, "_request", request))
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 def _no_store(response: Response) -> Response:
@@ -55,13 +83,20 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [FormParser, JSONParser, MultiPartParser]
-    throttle_classes: list = []
+    throttle_classes = [TokenEndpointRateThrottle]
 
     def handle_exception(self, exc: Exception) -> Response:
         # A body that does not parse is a client error in OAuth2's shape too, not the API's.
         if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
             body = {"error": "invalid_request", "error_description": str(exc.detail)}
             return _no_store(Response(body, status=400))
+        if isinstance(exc, exceptions.Throttled):
+            wait = int(exc.wait or 1)
+            body = {"error": "invalid_request",
+                    "error_description": f"Too many requests: try again in {wait} seconds."}
+            response = Response(body, status=429)
+            response["Retry-After"] = str(wait)
+            return _no_store(response)
         return super().handle_exception(exc)
 
     def post(self, request: Request) -> Response:
@@ -79,12 +114,15 @@ class TokenView(APIView):
                     "unsupported_grant_type", "Use client_credentials or password."
                 )
         except OAuthError as error:
+            lock_answered_here(request)  # in OAuth2's shape, with the right error code
             response = Response(
                 {"error": error.error, "error_description": error.description},
                 status=error.status,
             )
             if error.status == 401:
                 response["WWW-Authenticate"] = 'Basic realm="api"'
+            if error.wait:
+                response["Retry-After"] = str(error.wait)
             return _no_store(response)
         return _no_store(
             Response(
@@ -103,17 +141,17 @@ class TokenView(APIView):
         client_secret = client_secret or _field(data, "client_secret")
         if not client_id or not client_secret:
             raise OAuthError("invalid_request", "client_id and client_secret are required.")
-        django_request = request._request
-        credentials = {"username": client_id, "grant_type": "client_credentials"}
-        if not AxesProxyHandler.is_allowed(django_request, credentials):
-            raise _locked_out(credentials)
+        try:
+            login_gate(request, account=client_id)
+        except LoginRefused as refused:
+            raise _refused("invalid_client", refused) from None
         try:
             client = api_client_authenticate(client_id=client_id, client_secret=client_secret)
         except CredentialRejected as rejected:
-            # Counted by django-axes like a failed log-in, under the client id.
-            user_login_failed.send(
-                sender=__name__, credentials=credentials, request=django_request
-            )
+            if not rejected.secret_was_right:
+                login_failed(request, account=client_id)
+                if login_locked_now(request):
+                    raise _locked("invalid_client") from None
             raise OAuthError("invalid_client", str(rejected), status=401) from None
         scopes = _scopes(data, allowed=client.scope_set)
         return access_token_issue(api_key=client, scopes=scopes)
@@ -124,23 +162,39 @@ class TokenView(APIView):
         if not username or not password:
             raise OAuthError("invalid_request", "username and password are required.")
         django_request = request._request
+        # The log-in gate is the first authentication backend: a refused attempt (locked
+        # out, too many failures) never reaches the password, and answers the same either way.
         user: User | None = authenticate(django_request, username=username, password=password)
         if user is None:
-            if getattr(django_request, "axes_locked_out", False):
-                raise _locked_out({"username": username})
-            raise OAuthError("invalid_grant", "Wrong e-mail or password.")
+            refused = getattr(django_request, REFUSAL_ATTRIBUTE, None)
+            if refused is not None:
+                raise _refused("invalid_grant", refused)
+            if login_locked_now(request):
+                raise _locked("invalid_grant")
+            raise OAuthError("invalid_grant", WRONG_PERSON_CREDENTIALS)
         if two_factor_required(user) and not two_factor_code_valid(
             user=user, code=_field(data, "otp_token")
         ):
-            raise OAuthError(
-                "invalid_grant", "This account needs a valid two-factor code in otp_token."
-            )
+            # A right password without its code is a failed log-in like any other.
+            login_failed(request, account=username)
+            if login_locked_now(request):
+                raise _locked("invalid_grant")
+            raise OAuthError("invalid_grant", WRONG_PERSON_CREDENTIALS)
         scopes = _scopes(data, allowed=frozenset(SCOPES))
-        return access_token_issue(user=user, scopes=scopes)
+        issued = access_token_issue(user=user, scopes=scopes)
+        # A log-in for django-axes (its access log; AXES_RESET_ON_SUCCESS clears the failures),
+        # without the rest of user_logged_in: no last_login write and history row per token.
+        AxesProxyHandler.user_logged_in(sender=type(self), request=django_request, user=user)
+        return issued
 
 
-def _locked_out(credentials: dict) -> OAuthError:
-    error = "invalid_client" if credentials.get("grant_type") else "invalid_grant"
+def _refused(error: str, refused: LoginRefused) -> OAuthError:
+    return OAuthError(
+        error, refused.description, status=settings.AXES_HTTP_RESPONSE_CODE, wait=refused.wait
+    )
+
+
+def _locked(error: str) -> OAuthError:
     return OAuthError(error, lockout_description(), status=settings.AXES_HTTP_RESPONSE_CODE)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .hashers import bcrypt_secret_matches, hex_digests_match, sha256_hex
@@ -30,7 +30,15 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class CredentialRejected(Exception):
-    """A credential was presented and is not good; the message says why, for the caller."""
+    """A credential was presented and is not good; the message says why, for the caller.
+
+    `secret_was_right`: the secret matched, but the credential may not be used (revoked,
+    expired, its company not active). No guess, so the log-in gate does not count it.
+    """
+
+    def __init__(self, message: str, *, secret_was_right: bool = False) -> None:
+        super().__init__(message)
+        self.secret_was_right = secret_was_right
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,15 @@ def api_key_authenticate(*, raw_key: str) -> APIKey:
     if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) <= API_KEY_PREFIX_LENGTH:
         raise CredentialRejected("Malformed API key.")
     digest = sha256_hex(raw_key)
-    # No join and no ORDER BY: the principal needs only company_id, and this runs per request.
-    candidates = APIKey.objects.filter(
-        prefix=raw_key[:API_KEY_PREFIX_LENGTH], hash_scheme=APIKey.Scheme.SHA256
-    ).order_by()
+    # No ORDER BY, and of the company its status only (a join on its primary key): the
+    # principal needs only company_id, and this runs per request.
+    candidates = (
+        APIKey.objects.filter(
+            prefix=raw_key[:API_KEY_PREFIX_LENGTH], hash_scheme=APIKey.Scheme.SHA256
+        )
+        .annotate(company_status=F("company__status"))
+        .order_by()
+    )
     # Several keys may share a 20-bit prefix: compare each, in constant time.
     match = None
     for candidate in candidates:
@@ -129,6 +142,7 @@ def api_key_authenticate(*, raw_key: str) -> APIKey:
     if match is None:
         raise CredentialRejected("Invalid API key.")
     _check_live(match, what="API key")
+    _check_company_active(match.company_status, what="API key")
     _touch(match)
     return match
 
@@ -144,17 +158,34 @@ def api_client_authenticate(*, client_id: str, client_secret: str) -> APIKey:
     if not bcrypt_secret_matches(client_secret, client.hashed_key if client else None):
         raise CredentialRejected("Invalid client credentials.")
     _check_live(client, what="client")
+    _check_company_active(client.company.status, what="client")
     return client
 
 
 def _check_live(credential: APIKey | AccessToken, *, what: str) -> None:
     now = timezone.now()
     if credential.revoked_at is not None:
-        raise CredentialRejected(f"This {what} was revoked on {credential.revoked_at:%Y-%m-%d}.")
+        raise CredentialRejected(
+            f"This {what} was revoked on {credential.revoked_at:%Y-%m-%d}.",
+            secret_was_right=True,
+        )
     if credential.expires_at is not None and credential.expires_at <= now:
         raise CredentialRejected(
-            f"This {what} expired on {credential.expires_at:%Y-%m-%d %H:%M} UTC."
+            f"This {what} expired on {credential.expires_at:%Y-%m-%d %H:%M} UTC.",
+            secret_was_right=True,
         )
+
+
+def _check_company_active(status: str | None, *, what: str) -> None:
+    """Refuse the credential of a company that is suspended or archived, saying so."""
+    if status is None or status == Company.Status.ACTIVE:
+        return
+    label = Company.Status(status).label.lower()
+    raise CredentialRejected(
+        f"This {what}'s company is {label}: its keys and tokens are refused until it is "
+        "active again.",
+        secret_was_right=True,
+    )
 
 
 def _touch(credential: models.Model) -> None:
@@ -208,9 +239,10 @@ def access_token_authenticate(*, raw_token: str) -> AccessToken:
     _check_live(token, what="token")
     if token.api_key_id is not None:
         _check_live(token.api_key, what="token's API key")
+        _check_company_active(token.api_key.company_status, what="token's API key")
         _touch(token.api_key)
     elif not token.user.is_active:
-        raise CredentialRejected("This token's user is inactive.")
+        raise CredentialRejected("This token's user is inactive.", secret_was_right=True)
     _touch(token)
     return token
 
@@ -252,16 +284,20 @@ class _Part:
 
 @cache
 def _token_statement() -> tuple[str, tuple[_Part, ...]]:
-    # The same join as select_related("user__access_version", "api_key"), written once: the
-    # ORM would compile it anew for every request, which costs more than running it.
+    # The same join as select_related("user__access_version", "api_key"), plus the key's
+    # company status, written once: the ORM would compile it anew for every request, which
+    # costs more than running it.
     parts = (_Part(AccessToken, "t"), _Part(User, "u"), _Part(AccessVersion, "v"),
              _Part(APIKey, "k"))
     token, user, version, key = (part.model._meta.db_table for part in parts)
+    company = Company._meta.db_table
     sql = (
-        f"SELECT {', '.join(c for part in parts for c in part.columns)} FROM {token} t "
+        f"SELECT {', '.join(c for part in parts for c in part.columns)}, c.status "
+        f"FROM {token} t "
         f"LEFT JOIN {user} u ON u.id = t.user_id "
         f"LEFT JOIN {version} v ON v.user_id = t.user_id "
         f"LEFT JOIN {key} k ON k.id = t.api_key_id "
+        f"LEFT JOIN {company} c ON c.id = k.company_id "
         "WHERE t.token_hash = %s"
     )
     return sql, parts
@@ -280,6 +316,8 @@ def _token_lookup(token_hash: str) -> AccessToken | None:
         loaded.append(part.load(row[start : start + len(part.fields)], connection))
         start += len(part.fields)
     token, user, version, key = loaded
+    if key is not None:
+        key.company_status = row[-1]
     AccessToken.user.field.set_cached_value(token, user)
     AccessToken.api_key.field.set_cached_value(token, key)
     if user is not None:

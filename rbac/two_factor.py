@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django_otp import devices_for_user, match_token, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from .lockout import login_failed
 from .models import User
 
 
@@ -30,26 +31,55 @@ def two_factor_code_valid(*, user: User, code: str | None) -> bool:
 
 
 class TwoFactorAdminLoginForm(OTPAdminAuthenticationForm):
-    """The admin log-in form: asks for the code only of those who need one."""
+    """The admin log-in form: asks for the code only of those who need one.
 
+    A right password without its code, or of someone the admin refuses (not staff), is a
+    failed log-in like a wrong password: counted by the log-in gate (rbac.lockout), and
+    answered with the same message, so the form never confirms a password alone.
+    """
+
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct %(username)s and password for a staff account, and "
+            "your two-factor code if you have set one up. Note that the password and code "
+            "are case-sensitive."
+        ),
+    }
     otp_error_messages = {
         **OTPAdminAuthenticationForm.otp_error_messages,
         "token_required": "Please enter the six-digit code from your authenticator app.",
     }
 
     def clean(self):
-        # AdminAuthenticationForm: password and staff check (and django-axes) first.
+        # AdminAuthenticationForm: password and staff check (and the log-in gate) first.
         cleaned = super(OTPAdminAuthenticationForm, self).clean()
         user = self.get_user()
         if user is not None and two_factor_required(user):
             if not user_has_device(user):
+                self._count_failure()
                 raise forms.ValidationError(
                     "Superusers must log in with a second factor. Ask another administrator "
                     "to add a TOTP device for you.",
                     code="device_required",
                 )
-            self.clean_otp(user)
+            try:
+                self.clean_otp(user)
+            except forms.ValidationError:
+                self._count_failure()
+                raise self.get_invalid_login_error() from None
         return cleaned
+
+    def confirm_login_allowed(self, user) -> None:
+        try:
+            super().confirm_login_allowed(user)
+        except forms.ValidationError:
+            self._count_failure()
+            raise
+
+    def _count_failure(self) -> None:
+        if self.request is not None:
+            login_failed(self.request, account=self.cleaned_data.get("username"))
 
     def _chosen_device(self, user):
         # django-otp wants the device picked from a list shown after a first attempt; a

@@ -89,10 +89,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "rbac.User"
-# Axes first: it refuses a locked-out log-in before any password is checked. Then our own
-# passwords (Argon2 and Core's bcrypt), then Portal's Cognito for those not migrated yet.
+# The log-in gate first (rbac.lockout: django-axes's lock-out plus the failure rate
+# limits): it refuses a locked-out or throttled log-in before any password is checked.
+# Then our own passwords (Argon2 and Core's bcrypt), then Portal's Cognito for those not
+# migrated yet.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "rbac.lockout.LoginGateBackend",
     "django.contrib.auth.backends.ModelBackend",
     "rbac.cognito.CognitoMigrationBackend",
     "rbac.backends.RolePermissionBackend",
@@ -133,6 +135,14 @@ AXES_TRUSTED_PROXY_COUNT = int(env("AXES_TRUSTED_PROXY_COUNT", "0"))
 AXES_LOCKOUT_CALLABLE = "rbac.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "client_secret", "otp_token"]
+# Failed attempts on every entry point (admin, token endpoint, API keys), counted in the
+# default cache: from one address whatever the account, and on one account (e-mail, client
+# id, key prefix) whatever the address. "n/15m" = n failures within any 15 minutes.
+LOGIN_FAILURE_RATE_PER_IP = env("LOGIN_FAILURE_RATE_PER_IP", "30/15m")
+LOGIN_FAILURE_RATE_PER_ACCOUNT = env("LOGIN_FAILURE_RATE_PER_ACCOUNT", "10/15m")
+# Password-reset e-mails: per address asking, and per e-mail address asked for.
+PASSWORD_RESET_RATE_PER_IP = env("PASSWORD_RESET_RATE_PER_IP", "10/h")
+PASSWORD_RESET_RATE_PER_EMAIL = env("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")
 
 # django-otp: TOTP for staff; production makes it compulsory for superusers.
 OTP_REQUIRED_FOR_SUPERUSERS = env_bool("OTP_REQUIRED_FOR_SUPERUSERS", False)
@@ -212,7 +222,9 @@ REST_FRAMEWORK = {
         "rbac.api_auth.BearerTokenAuthentication",
         "rbac.api_auth.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # No HTTP Basic: it checked a person's password on every request, outside the
+        # log-in gate and two-factor (docs/authentication.md). Core's clients send their
+        # id and secret in Basic to the token endpoint only, which reads them itself.
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -242,6 +254,8 @@ REST_FRAMEWORK = {
         "api_key": env("API_THROTTLE_KEY_RATE", "600/min"),
         "user": env("API_THROTTLE_USER_RATE", "1200/min"),
         "anon": env("API_THROTTLE_ANON_RATE", "60/min"),
+        # POST /api/v1/auth/token per address, whatever the answer.
+        "auth_token": env("API_THROTTLE_TOKEN_RATE", "30/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
