@@ -22,9 +22,10 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from rest_framework import exceptions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -82,7 +83,9 @@ def _no_store(response: Response) -> Response:
 class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, JSONParser, MultiPartParser]
+    # Form first (OAuth2's own encoding), then the API's parsers with their size and depth
+    # limits (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
+    parser_classes = [FormParser, *api_settings.DEFAULT_PARSER_CLASSES]
     throttle_classes = [TokenEndpointRateThrottle]
 
     def handle_exception(self, exc: Exception) -> Response:

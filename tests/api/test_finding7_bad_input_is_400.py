@@ -43,6 +43,16 @@ def test_finding7_a_json_body_nested_100000_deep_is_a_400(world, api):
 
 
 @pytest.mark.django_db
+def test_finding7_the_token_endpoint_answers_a_deep_json_body_with_invalid_request(client):
+    body = '{"grant_type": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.generic("POST", "/api/v1/auth/token", body,
+                              content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "nests deeper" in response.json()["error_description"]
+
+
+@pytest.mark.django_db
 def test_finding7_a_json_body_deeper_than_the_limit_is_a_400(world, api, settings):
     settings.API_JSON_MAX_DEPTH = 8
     body = '{"user": ' + '{"a": ' * 8 + "1" + "}" * 8 + "}"
