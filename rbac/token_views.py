@@ -100,12 +100,18 @@ class TokenView(APIView):
             response = Response(body, status=429)
             response["Retry-After"] = str(wait)
             return _no_store(response)
-        return super().handle_exception(exc)
+        response = super().handle_exception(exc)
+        if response.status_code >= 500:
+            return response
+        # Any other client error (a value the database refuses, too many fields…) keeps
+        # its status but speaks OAuth2 like the rest of this endpoint.
+        body = {"error": "invalid_request", "error_description": _description(response.data)}
+        return _no_store(Response(body, status=response.status_code))
 
     def post(self, request: Request) -> Response:
         data = request.data if hasattr(request.data, "get") else {}
-        grant_type = _field(data, "grant_type")
         try:
+            grant_type = _field(data, "grant_type")
             if grant_type == "client_credentials":
                 issued = self._client_credentials(request, data)
             elif grant_type == "password":
@@ -203,7 +209,26 @@ def _locked(error: str) -> OAuthError:
 
 def _field(data, name: str) -> str:
     value = data.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    if "\x00" in value:
+        # No credential holds one, and PostgreSQL refuses to compare a string that does.
+        raise OAuthError("invalid_request", f"{name} holds a NUL character.")
+    return value.strip()
+
+
+def _description(data) -> str:
+    """Return the message of an error the API's exception handler shaped."""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return "The request is not valid."
+    details = error.get("details")
+    if isinstance(details, dict):
+        messages = [str(message) for value in details.values()
+                    for message in (value if isinstance(value, list) else [value])]
+        if messages:
+            return " ".join(messages)
+    return str(error.get("message") or "The request is not valid.")
 
 
 def _scopes(data, *, allowed: frozenset[str]) -> frozenset[str]:
@@ -224,5 +249,8 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
         raise OAuthError("invalid_request", "Malformed HTTP Basic credentials.") from None
     client_id, _, client_secret = decoded.partition(":")
     # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-    return unquote_plus(client_id), unquote_plus(client_secret)
+    client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
+    if "\x00" in client_id or "\x00" in client_secret:
+        raise OAuthError("invalid_request", "HTTP Basic credentials hold a NUL character.")
+    return client_id, client_secret
 

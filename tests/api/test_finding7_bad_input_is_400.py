@@ -7,6 +7,7 @@ and a server started without DJANGO_SETTINGS_MODULE (local settings, DEBUG on).
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import subprocess
@@ -202,3 +203,29 @@ def test_finding7_a_server_started_with_production_secrets_has_debug_off(module)
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["backoffice.settings.production", "False"], result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [
+    {"grant_type": "password", "username": "a\x00@example.test", "password": "x"},
+    {"grant_type": "password", "email": "a@example.test", "password": "x\x00"},
+    {"grant_type": "client_credentials", "client_id": "c\x00", "client_secret": "s"},
+    {"grant_type": "pass\x00word"},
+], ids=["username", "password", "client_id", "grant_type"])
+def test_finding7_the_token_endpoint_answers_a_nul_byte_with_invalid_request(client, body):
+    # PostgreSQL refuses to compare a string holding NUL: before, that was the API's own
+    # error shape (or a 500), which an OAuth2 client cannot read.
+    response = client.post("/api/v1/auth/token", body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "NUL" in response.json()["error_description"]
+
+
+@pytest.mark.django_db
+def test_finding7_the_token_endpoint_answers_nul_in_basic_credentials_with_invalid_request(
+        client):
+    encoded = base64.b64encode(b"client%00:secret").decode()
+    response = client.post("/api/v1/auth/token", {"grant_type": "client_credentials"},
+                           HTTP_AUTHORIZATION=f"Basic {encoded}")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
