@@ -23,13 +23,8 @@ def _check_can_grant(*, actor: User | None, company: Company, role: Role) -> Non
     if actor is None or actor.is_superuser:
         return
     if isinstance(actor, APIKeyPrincipal):
-        # A key holds no role: an admin key of the company gives any role there but
-        # Owner, the one role only a person (or a superuser) hands on.
-        if actor.company_id != company.pk or not actor.allows("rbac.manage_permissions"):
-            raise PermissionDenied(f"You do not administer {company}.")
-        if role.rank >= OWNER_RANK:
-            raise PermissionDenied(f"An API key cannot grant {role}.")
-        return
+        # The rank rule needs a person: a key holds no role (docs/api.md).
+        raise PermissionDenied("An API key cannot grant roles; a person of the company can.")
     rank = access_profile(actor).best_rank(company.pk, needs="rbac.manage_permissions")
     if rank is None:
         raise PermissionDenied(f"You do not administer {company}.")
@@ -37,9 +32,6 @@ def _check_can_grant(*, actor: User | None, company: Company, role: Role) -> Non
         raise PermissionDenied(
             f"You cannot grant {role} (rank {role.rank}): it outranks your own role (rank {rank})."
         )
-
-
-OWNER_RANK = 5
 
 
 @transaction.atomic
@@ -174,6 +166,7 @@ class Invitation:
     user: User
     membership: Membership
     user_created: bool
+    membership_created: bool
     email_sent: bool
 
 
@@ -203,6 +196,7 @@ def membership_invite(
         created = user is None
         if created:
             user = User.objects.create_user(address, None)
+        held = Membership.objects.filter(user=user, company=company, team=team).exists()
         membership = grant_role(
             user=user, company=company, role=role, team=team, granted_by=actor
         )
@@ -210,5 +204,6 @@ def membership_invite(
     if created:
         result = password_invites_send(users=[user], base_url=base_url)
         sent = bool(result.sent)
-    return Invitation(user=user, membership=membership, user_created=created, email_sent=sent)
+    return Invitation(user=user, membership=membership, user_created=created,
+                      membership_created=not held, email_sent=sent)
 
