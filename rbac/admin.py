@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
+from .admin_invite import CompanyInviteMixin
 from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
 from .models import (
     AccessToken,
@@ -211,7 +212,7 @@ class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAd
 
 
 @admin.register(Company)
-class CompanyAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class CompanyAdmin(CompanyInviteMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("name", "country", "vat_number", "domain", "status", "updated_at")
     list_filter = ("status", "country")
     search_fields = ("name", "legal_name", "vat_number", "domain")

@@ -180,3 +180,40 @@ def _direct_company_grants(company: Company) -> dict[int, list[str]]:
     ).values_list("user_id", "permission__codename"):
         grants.setdefault(user_id, []).append(f"rbac.{codename}")
     return grants
+
+PATH_SEPARATOR = " › "
+
+
+def team_path_labels(*, teams, with_company: bool = True) -> dict[int, str]:
+    """Return "Company › Parent › Team" for each team, in at most two queries.
+
+    Two "Engineering" teams of two "Acme" companies read alike in a picker; their paths
+    do not. The ancestors' names come from one query over the ancestry ids.
+    """
+    teams = list(teams)
+    ancestor_ids = {ancestor for team in teams for ancestor in team.ancestor_ids}
+    known = {team.pk: team.name for team in teams}
+    missing = ancestor_ids - known.keys()
+    if missing:
+        known.update(Team.objects.filter(pk__in=missing).values_list("pk", "name"))
+    company_names: dict[int, str] = {}
+    if with_company:
+        company_ids = {team.company_id for team in teams}
+        loaded = {
+            team.company_id: str(team.company) for team in teams
+            if "company" in team._state.fields_cache
+        }
+        company_names.update(loaded)
+        if company_ids - loaded.keys():
+            company_names.update(
+                (company.pk, str(company))
+                for company in Company.objects.filter(pk__in=company_ids - loaded.keys())
+                .only("pk", "name", "country")
+            )
+    labels = {}
+    for team in teams:
+        parts = [known.get(ancestor, "?") for ancestor in team.ancestor_ids] + [team.name]
+        if with_company:
+            parts.insert(0, company_names.get(team.company_id, "?"))
+        labels[team.pk] = PATH_SEPARATOR.join(parts)
+    return labels
