@@ -17,6 +17,7 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixi
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
+from .admin_access import PersonAccessMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
 from .admin_invite import CompanyInviteMixin
 from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
@@ -178,7 +179,8 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdmin,
+                SimpleHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -321,7 +323,7 @@ def _permissions_html(row):
 
 
 @admin.register(Team)
-class TeamAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class TeamAdmin(WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("name", "company", "parent")
     list_select_related = ("company", "parent")
     search_fields = ("name", "company__name")
