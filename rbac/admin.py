@@ -21,6 +21,7 @@ from .admin_access import PersonAccessMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
 from .admin_invite import CompanyInviteMixin
 from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
+from .admin_teams import TeamAutocompleteUrlMixin, TeamPickerMixin
 from .models import (
     AccessToken,
     APIKey,
@@ -46,7 +47,7 @@ def _apply_service(request, call) -> bool:
     return True
 
 
-class MembershipInline(ScopedInlineMixin, admin.TabularInline):
+class MembershipInline(TeamPickerMixin, ScopedInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("user", "team", "role", "created_at")
@@ -323,7 +324,8 @@ def _permissions_html(row):
 
 
 @admin.register(Team)
-class TeamAdmin(WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
+class TeamAdmin(TeamAutocompleteUrlMixin, TeamPickerMixin, WhoCanSeeMixin,
+                ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("name", "company", "parent")
     list_select_related = ("company", "parent")
     search_fields = ("name", "company__name")
@@ -353,7 +355,7 @@ class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedModelAdmin):
+class MembershipAdmin(TeamPickerMixin, ScopedModelAdmin):
     list_display = ("user", "company", "team", "role", "created_at")
     list_select_related = ("user", "company", "team", "role")
     list_filter = ("role",)

@@ -4,12 +4,13 @@ from django.utils.html import format_html
 from rbac.admin import DirectPermissionAdmin, ObjectPermissionPagesMixin
 from rbac.admin_access import WhoCanSeeMixin
 from rbac.admin_scoping import ScopedModelAdmin
+from rbac.admin_teams import TeamPickerMixin
 
 from .models import Document, DocumentUserObjectPermission, Project, ProjectUserObjectPermission
 
 
 @admin.register(Project)
-class ProjectAdmin(WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
+class ProjectAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("code", "name", "company", "team", "status", "budget", "archived")
     list_select_related = ("company", "team")
     list_filter = ("status", "archived")
@@ -18,7 +19,7 @@ class ProjectAdmin(WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin)
 
 
 @admin.register(Document)
-class DocumentAdmin(WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
+class DocumentAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("original_name", "company", "team", "project", "size", "uploaded_at",
                     "stored_at")
     list_select_related = ("company", "team", "project")
