@@ -17,7 +17,7 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixi
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
-from .admin_access import PersonAccessMixin, WhoCanSeeMixin
+from .admin_access import PersonAccessMixin, PersonHereMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
 from .admin_invite import CompanyInviteMixin
 from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
@@ -355,7 +355,7 @@ class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TeamPickerMixin, ScopedModelAdmin):
+class MembershipAdmin(PersonHereMixin, TeamPickerMixin, ScopedModelAdmin):
     list_display = ("user", "company", "team", "role", "created_at")
     list_select_related = ("user", "company", "team", "role")
     list_filter = ("role",)

@@ -44,6 +44,32 @@ class WhoCanSeeMixin:
         })
 
 
+class PersonHereMixin:
+    """On a membership's page: everything its person can do in its company, and why."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "what_they_can_do_here") if obj is not None else fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (name, {**options, "fields": [
+                f for f in options["fields"] if f != "what_they_can_do_here"]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is not None:
+            fieldsets.append(("What this person can do here", {
+                "fields": ["what_they_can_do_here"],
+                "description": "All of their roles and direct grants in this company.",
+            }))
+        return fieldsets
+
+    @admin.display(description="in this company")
+    def what_they_can_do_here(self, obj):
+        sentences = selectors.person_access_in_company(user=obj.user, company=obj.company)
+        return render_to_string("admin/rbac/access/sentences.html", {"sentences": sentences})
+
+
 class PersonAccessMixin:
     """On a person's page: their access in words; the raw permission picker for superusers."""
 

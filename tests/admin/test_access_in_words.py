@@ -116,3 +116,16 @@ def test_staff_see_only_companies_they_can_see_and_no_raw_permission_picker(clie
     assert page.status_code == 200
     assert "Acme (DE)" in html and "Nordlicht" not in html
     assert "user_permissions" not in html and "Superuser status" not in html
+
+
+def test_a_membership_page_says_what_the_person_can_do_in_that_company(client, demo, acme):
+    editor = User.objects.get(email="editor@acme.de")
+    services.grant_object_permission(
+        user=editor, obj=Project.objects.filter(company=acme).first(), action="delete")
+    membership = editor.memberships.get(company=acme)
+    client.force_login(User.objects.get(email=demo.scoped_staff[0]))
+    url = reverse("admin:rbac_membership_change", args=[membership.pk])
+    html = client.get(url).content.decode()
+    assert "What this person can do here" in html
+    assert "As Editor of the team Platform in Acme (DE): " in html
+    assert "By a direct grant: delete on project" in html
