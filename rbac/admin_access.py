@@ -15,9 +15,11 @@ from django_otp import devices_for_user
 
 from . import selectors
 from .models import AccessToken, APIKey, User
+from .scopes import scope_of
 from .two_factor import two_factor_required
 
 WHO_CAN_SEE_TITLE = "Who can see this, and why"
+WHO_CAN_SEE_LINES = 50
 
 
 class WhoCanSeeMixin:
@@ -38,9 +40,12 @@ class WhoCanSeeMixin:
 
     @admin.display(description="people")
     def who_can_see(self, obj):
-        reasons = selectors.who_can_access(obj=obj, action="view")
+        found = selectors.who_can_access(obj=obj, action="view", limit=WHO_CAN_SEE_LINES)
+        company_id, _ = scope_of(obj)
+        members_url = reverse("admin:rbac_membership_changelist")
         return render_to_string("admin/rbac/access/who_can_see.html", {
-            "reasons": reasons, "verbose_name": obj._meta.verbose_name,
+            "reasons": found.reasons, "more": found.more, "verbose_name": obj._meta.verbose_name,
+            "members_url": f"{members_url}?company__id__exact={company_id}",
         })
 
 

@@ -284,16 +284,26 @@ def _scope_words(membership: Membership, company_label: str | None = None) -> st
     return f"{membership.role} of the team {membership.team} in {company}"
 
 
-def who_can_access(*, obj: models.Model, action: str = "view") -> list[AccessReason]:
+@dataclass(frozen=True)
+class AccessList:
+    reasons: list[AccessReason]
+    more: bool  # reasons beyond the limit were left out
+
+
+def who_can_access(
+    *, obj: models.Model, action: str = "view", limit: int | None = None
+) -> AccessList:
     """Return who may `action` the object and why, one line per role or grant, by e-mail.
 
     Superusers, who may do everything everywhere, are not listed. The roles of a company
     that is not active give nothing, so then only direct grants count. A fixed number of
-    queries whatever the number of members: roles, team names, direct grants.
+    queries whatever the number of members (roles, team names, direct grants), and at most
+    `limit` lines: a page cannot show a large company's every member.
     """
     company_id, team_id = scope_of(obj)
     if company_id is None:
-        return []
+        return AccessList([], more=False)
+    window = slice(0, limit + 1 if limit is not None else None)
     model = type(obj)
     codename = f"{action}_{model._meta.model_name}"
     company = obj if isinstance(obj, Company) else Company.objects.get(pk=company_id)
@@ -314,7 +324,7 @@ def who_can_access(*, obj: models.Model, action: str = "view") -> list[AccessRea
             .select_related("user", "role", "team")
             .order_by("user__email", "team_id")
         )
-        for membership in memberships:
+        for membership in memberships[window]:
             because = _scope_words(membership, str(company))
             if membership.team_id and membership.team_id != team_id:
                 because += f", which includes {team.name}"
@@ -331,13 +341,15 @@ def who_can_access(*, obj: models.Model, action: str = "view") -> list[AccessRea
         rows = rows.filter(
             content_type=ContentType.objects.get_for_model(model), object_pk=str(obj.pk)
         )
-    for row in rows:
+    for row in rows.order_by("user__email")[window]:
         reasons.append(AccessReason(
             user=row.user, because=f"a direct grant of {action} on this {model._meta.verbose_name}",
             kind="direct grant",
         ))
     reasons.sort(key=lambda reason: reason.user.email)
-    return reasons
+    if limit is not None and len(reasons) > limit:
+        return AccessList(reasons[:limit], more=True)
+    return AccessList(reasons, more=False)
 
 
 @dataclass(frozen=True)
@@ -362,6 +374,7 @@ def person_access(*, user: User, companies=None) -> list[PersonInCompany]:
         memberships = memberships.filter(company_id__in=companies)
     memberships = list(memberships.order_by("company__name", "company_id", "team__name"))
     role_perms = _role_permission_names({m.role_id for m in memberships})
+    role_phrases = {role_id: permissions_in_words(perms) for role_id, perms in role_perms.items()}
     direct = _direct_grants_in_words(user, {m.company_id for m in memberships})
     by_company: dict[int, PersonInCompany] = {}
     for membership in memberships:
@@ -374,9 +387,7 @@ def person_access(*, user: User, companies=None) -> list[PersonInCompany]:
                 permissions=set(),
             )
         entry.permissions.update(role_perms.get(membership.role_id, ()))
-        entry.roles.append(
-            (membership, permissions_in_words(role_perms.get(membership.role_id, ())))
-        )
+        entry.roles.append((membership, role_phrases.get(membership.role_id, [])))
     return list(by_company.values())
 
 

@@ -26,7 +26,7 @@ def acme(demo):
 
 
 def reasons_by_email(obj):
-    return {r.user.email: r.because for r in selectors.who_can_access(obj=obj)}
+    return {r.user.email: r.because for r in selectors.who_can_access(obj=obj).reasons}
 
 
 def test_who_can_see_a_document_names_each_role_and_grant(acme):
@@ -129,3 +129,25 @@ def test_a_membership_page_says_what_the_person_can_do_in_that_company(client, d
     assert "What this person can do here" in html
     assert "As Editor of the team Platform in Acme (DE): " in html
     assert "By a direct grant: delete on project" in html
+
+
+def test_who_can_see_stops_at_the_limit_and_says_there_is_more(acme):
+    project = Project.objects.filter(company=acme).first()
+    everyone = selectors.who_can_access(obj=project)
+    assert not everyone.more and len(everyone.reasons) > 3
+    first = selectors.who_can_access(obj=project, limit=3)
+    assert first.more
+    assert [r.user.email for r in first.reasons] == [r.user.email for r in everyone.reasons][:3]
+    exact = selectors.who_can_access(obj=project, limit=len(everyone.reasons))
+    assert not exact.more
+
+
+def test_a_long_who_can_see_list_is_cut_with_a_link_to_the_members(
+    client, demo, acme, monkeypatch
+):
+    monkeypatch.setattr("rbac.admin_access.WHO_CAN_SEE_LINES", 2)
+    client.force_login(User.objects.get(email=demo.superuser[0]))
+    project = Project.objects.filter(company=acme).first()
+    html = client.get(reverse("admin:projects_project_change", args=[project.pk])).content.decode()
+    assert html.count("</a> can see this project") == 2
+    assert f"?company__id__exact={acme.pk}" in html and "… and more" in html
