@@ -112,7 +112,8 @@ def invitation_message(invitation: services.Invitation) -> str:
     where = f"the team {membership.team}" if membership.team_id else str(membership.company)
     if invitation.user_created:
         mail = ("A set-password e-mail was sent." if invitation.email_sent
-                else "The set-password e-mail could not be sent; send it from the user's page.")
+                else "The set-password e-mail could not be sent: send it again with the users "
+                "list's action \"E-mail a set-password link\".")
         return f"Invited {invitation.user.email} as {membership.role} in {where}. {mail}"
     if invitation.membership_created:
         return (f"{invitation.user.email} already had an account and is now "

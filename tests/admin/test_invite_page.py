@@ -91,3 +91,17 @@ def test_another_companys_invite_page_is_404_and_a_non_administrator_gets_403(cl
     User.objects.filter(email="viewer@acme.de").update(is_staff=True)
     assert client.get(invite_url(acme)).status_code == 403
     assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_a_mail_that_cannot_be_sent_is_said_and_the_person_still_invited(
+    client, demo, acme, monkeypatch
+):
+    def refuse(self, *args, **kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    response = login(client, demo.scoped_staff[0]).post(invite_url(acme), {
+        "email": "unlucky@example.com", "role": Role.objects.get(slug="viewer").pk,
+    }, follow=True)
+    assert "could not be sent" in response.content.decode()
+    assert Membership.objects.filter(user__email="unlucky@example.com", company=acme).exists()
