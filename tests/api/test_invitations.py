@@ -118,3 +118,14 @@ def test_the_schema_describes_the_endpoint(world, api):
     request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
     name = request_schema["$ref"].rsplit("/", 1)[-1]
     assert set(schema["components"]["schemas"][name]["required"]) == {"company", "email", "role"}
+
+
+def test_an_admin_key_giving_a_role_is_refused_with_403_not_a_server_error(world, api):
+    response = api(world.ours.keys["admin"]).post("/api/v1/memberships/", {
+        "company": world.ours.company.pk, "user": world.ours.people["viewer"].pk,
+        "role": "editor",
+    }, format="json")
+    assert response.status_code == 403
+    assert "API key" in response.json()["error"]["message"]
+    viewer = world.ours.people["viewer"]
+    assert Membership.objects.get(user=viewer, company=world.ours.company).role.slug == "viewer"
