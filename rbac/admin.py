@@ -17,8 +17,11 @@ from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixi
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
+from .admin_access import PersonAccessMixin, PersonHereMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
+from .admin_invite import CompanyInviteMixin
 from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
+from .admin_teams import TeamAutocompleteUrlMixin, TeamPickerMixin
 from .models import (
     AccessToken,
     APIKey,
@@ -44,7 +47,7 @@ def _apply_service(request, call) -> bool:
     return True
 
 
-class MembershipInline(ScopedInlineMixin, admin.TabularInline):
+class MembershipInline(TeamPickerMixin, ScopedInlineMixin, admin.TabularInline):
     model = Membership
     extra = 0
     fields = ("user", "team", "role", "created_at")
@@ -177,7 +180,8 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdmin,
+                SimpleHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -211,7 +215,7 @@ class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAd
 
 
 @admin.register(Company)
-class CompanyAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class CompanyAdmin(CompanyInviteMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("name", "country", "vat_number", "domain", "status", "updated_at")
     list_filter = ("status", "country")
     search_fields = ("name", "legal_name", "vat_number", "domain")
@@ -320,7 +324,8 @@ def _permissions_html(row):
 
 
 @admin.register(Team)
-class TeamAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class TeamAdmin(TeamAutocompleteUrlMixin, TeamPickerMixin, WhoCanSeeMixin,
+                ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("name", "company", "parent")
     list_select_related = ("company", "parent")
     search_fields = ("name", "company__name")
@@ -350,7 +355,7 @@ class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedModelAdmin):
+class MembershipAdmin(PersonHereMixin, TeamPickerMixin, ScopedModelAdmin):
     list_display = ("user", "company", "team", "role", "created_at")
     list_select_related = ("user", "company", "team", "role")
     list_filter = ("role",)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from functools import reduce
+from dataclasses import dataclass
+from functools import cache, reduce
 from operator import or_
 
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 
 from .access import access_profile
-from .models import Company, CompanyUserObjectPermission, Membership, Team, User
+from .direct import direct_permission_model, is_direct_table
+from .models import Company, CompanyUserObjectPermission, Membership, Role, Team, User
 from .pagination import rows_in_order, slice_ids_first
 from .principals import APIKeyPrincipal
-from .scopes import scope_lookups
+from .scopes import scope_lookups, scope_of
 
 
 def visibility_conditions(
@@ -180,3 +185,266 @@ def _direct_company_grants(company: Company) -> dict[int, list[str]]:
     ).values_list("user_id", "permission__codename"):
         grants.setdefault(user_id, []).append(f"rbac.{codename}")
     return grants
+
+PATH_SEPARATOR = " › "
+
+
+def team_path_labels(*, teams, with_company: bool = True) -> dict[int, str]:
+    """Return "Company › Parent › Team" for each team, in at most two queries.
+
+    Two "Engineering" teams of two "Acme" companies read alike in a picker; their paths
+    do not. The ancestors' names come from one query over the ancestry ids.
+    """
+    teams = list(teams)
+    ancestor_ids = {ancestor for team in teams for ancestor in team.ancestor_ids}
+    known = {team.pk: team.name for team in teams}
+    missing = ancestor_ids - known.keys()
+    if missing:
+        known.update(Team.objects.filter(pk__in=missing).values_list("pk", "name"))
+    company_names: dict[int, str] = {}
+    if with_company:
+        company_ids = {team.company_id for team in teams}
+        loaded = {
+            team.company_id: str(team.company) for team in teams
+            if "company" in team._state.fields_cache
+        }
+        company_names.update(loaded)
+        if company_ids - loaded.keys():
+            company_names.update(
+                (company.pk, str(company))
+                for company in Company.objects.filter(pk__in=company_ids - loaded.keys())
+                .only("pk", "name", "country")
+            )
+    labels = {}
+    for team in teams:
+        parts = [known.get(ancestor, "?") for ancestor in team.ancestor_ids] + [team.name]
+        if with_company:
+            parts.insert(0, company_names.get(team.company_id, "?"))
+        labels[team.pk] = PATH_SEPARATOR.join(parts)
+    return labels
+
+
+# --- access in words ---------------------------------------------------------------------
+
+STANDARD_ACTIONS = ("view", "add", "change", "delete", "share")
+
+
+@dataclass(frozen=True)
+class AccessReason:
+    """One person's access to one object, and the role or grant behind it, as a sentence."""
+
+    user: User
+    because: str  # "Editor in Acme (DE), company-wide"
+    kind: str  # "company role", "team role", "direct grant"
+    membership: Membership | None = None
+
+
+def _words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def permissions_in_words(perms) -> list[str]:
+    """Return "view, add and change documents"-style phrases for "app.codename" permissions."""
+    actions_by_model: dict[tuple[str, str], list[str]] = {}
+    others: list[str] = []
+    for perm in sorted(perms):
+        app_label, _, codename = perm.partition(".")
+        action, _, model_name = codename.partition("_")
+        if action in STANDARD_ACTIONS and _model(app_label, model_name) is not None:
+            actions_by_model.setdefault((app_label, model_name), []).append(action)
+        else:
+            others.append(_custom_permission_name(app_label, codename))
+    phrases = []
+    for (app_label, model_name), actions in actions_by_model.items():
+        ordered = [action for action in STANDARD_ACTIONS if action in actions]
+        plural = _model(app_label, model_name)._meta.verbose_name_plural
+        phrases.append(f"{_words(ordered)} {plural}")
+    return sorted(phrases) + sorted(others)
+
+
+def _model(app_label: str, model_name: str):
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
+def _custom_permission_name(app_label: str, codename: str) -> str:
+    for model in apps.get_app_config(app_label).get_models():
+        for name, description in model._meta.permissions:
+            if name == codename:
+                return description.removeprefix("Can ").strip()
+    return codename.replace("_", " ")
+
+
+def _scope_words(membership: Membership, company_label: str | None = None) -> str:
+    company = company_label or str(membership.company)
+    if membership.team_id is None:
+        return f"{membership.role} in {company}, company-wide"
+    return f"{membership.role} of the team {membership.team} in {company}"
+
+
+@dataclass(frozen=True)
+class AccessList:
+    reasons: list[AccessReason]
+    more: bool  # reasons beyond the limit were left out
+
+
+def who_can_access(
+    *, obj: models.Model, action: str = "view", limit: int | None = None
+) -> AccessList:
+    """Return who may `action` the object and why, one line per role or grant, by e-mail.
+
+    Superusers, who may do everything everywhere, are not listed. The roles of a company
+    that is not active give nothing, so then only direct grants count. A fixed number of
+    queries whatever the number of members (roles, team names, direct grants), and at most
+    `limit` lines: a page cannot show a large company's every member.
+    """
+    company_id, team_id = scope_of(obj)
+    if company_id is None:
+        return AccessList([], more=False)
+    window = slice(0, limit + 1 if limit is not None else None)
+    model = type(obj)
+    codename = f"{action}_{model._meta.model_name}"
+    company = obj if isinstance(obj, Company) else Company.objects.get(pk=company_id)
+    reasons: list[AccessReason] = []
+    if company.status == Company.Status.ACTIVE:
+        holding = Role.objects.filter(
+            permissions__codename=codename,
+            permissions__content_type=ContentType.objects.get_for_model(model),
+        ).values("pk")
+        teams, team = ([team_id], None) if team_id else ([], None)
+        if team_id:
+            team = obj if isinstance(obj, Team) else Team.objects.only(
+                "ancestry", "name").get(pk=team_id)
+            teams += team.ancestor_ids
+        memberships = (
+            Membership.objects.filter(company_id=company_id, role__in=holding)
+            .filter(Q(team__isnull=True) | Q(team_id__in=teams))
+            .select_related("user", "role", "team")
+            .order_by("user__email", "team_id")
+        )
+        for membership in memberships[window]:
+            because = _scope_words(membership, str(company))
+            if membership.team_id and membership.team_id != team_id:
+                because += f", which includes {team.name}"
+            reasons.append(AccessReason(
+                user=membership.user, because=because,
+                kind="team role" if membership.team_id else "company role",
+                membership=membership,
+            ))
+    perm_model = direct_permission_model(model)
+    rows = perm_model.objects.filter(permission__codename=codename).select_related("user")
+    if is_direct_table(perm_model):
+        rows = rows.filter(content_object_id=obj.pk)
+    else:
+        rows = rows.filter(
+            content_type=ContentType.objects.get_for_model(model), object_pk=str(obj.pk)
+        )
+    for row in rows.order_by("user__email")[window]:
+        reasons.append(AccessReason(
+            user=row.user, because=f"a direct grant of {action} on this {model._meta.verbose_name}",
+            kind="direct grant",
+        ))
+    reasons.sort(key=lambda reason: reason.user.email)
+    if limit is not None and len(reasons) > limit:
+        return AccessList(reasons[:limit], more=True)
+    return AccessList(reasons, more=False)
+
+
+@dataclass(frozen=True)
+class PersonInCompany:
+    """What one person can do in one company: each role with its permissions in words."""
+
+    company: Company
+    roles: list[tuple[Membership, list[str]]]
+    direct: list[str]
+    company_active: bool
+    permissions: set[str]  # "app.codename" held through any of the roles, in any scope
+
+
+def person_access(*, user: User, companies=None) -> list[PersonInCompany]:
+    """Return, per company the person belongs to, their roles and what each lets them do.
+
+    `companies` limits it to those ids (what the reader may see). Queries: memberships,
+    role permissions, and one per direct-grant table.
+    """
+    memberships = Membership.objects.filter(user=user).select_related("company", "team", "role")
+    if companies is not None:
+        memberships = memberships.filter(company_id__in=companies)
+    memberships = list(memberships.order_by("company__name", "company_id", "team__name"))
+    role_perms = _role_permission_names({m.role_id for m in memberships})
+    role_phrases = {role_id: permissions_in_words(perms) for role_id, perms in role_perms.items()}
+    direct = _direct_grants_in_words(user, {m.company_id for m in memberships})
+    by_company: dict[int, PersonInCompany] = {}
+    for membership in memberships:
+        entry = by_company.get(membership.company_id)
+        if entry is None:
+            entry = by_company[membership.company_id] = PersonInCompany(
+                company=membership.company, roles=[],
+                direct=direct.get(membership.company_id, []),
+                company_active=membership.company.status == Company.Status.ACTIVE,
+                permissions=set(),
+            )
+        entry.permissions.update(role_perms.get(membership.role_id, ()))
+        entry.roles.append((membership, role_phrases.get(membership.role_id, [])))
+    return list(by_company.values())
+
+
+def person_access_in_company(*, user: User, company: Company) -> list[str]:
+    """Return "what can this person do here" as sentences, each naming its role or grant."""
+    sentences = []
+    for entry in person_access(user=user, companies=[company.pk]):
+        if not entry.company_active:
+            sentences.append(f"{company} is {company.get_status_display().lower()}: "
+                             "its roles give nothing until it is active again.")
+        for membership, phrases in entry.roles:
+            what = "; ".join(phrases) if phrases else "nothing"
+            sentences.append(f"As {_scope_words(membership)}: {what}.")
+        sentences.extend(f"By a direct grant: {grant}." for grant in entry.direct)
+    return sentences
+
+
+def _role_permission_names(role_ids: set[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    if not role_ids:
+        return names
+    rows = Permission.objects.filter(rbac_roles__in=role_ids).values_list(
+        "rbac_roles", "content_type__app_label", "codename"
+    )
+    for role_id, app_label, codename in rows:
+        names.setdefault(role_id, []).append(f"{app_label}.{codename}")
+    return names
+
+
+def _direct_grants_in_words(user: User, company_ids: set[int]) -> dict[int, list[str]]:
+    """Return, per company, the person's direct grants as "change on document report.pdf"."""
+    grants: dict[int, list[str]] = {}
+    if not company_ids:
+        return grants
+    for model in _governed_models():
+        perm_model = direct_permission_model(model)
+        if not is_direct_table(perm_model):
+            continue
+        company_lookup, _ = scope_lookups(model)
+        rows = perm_model.objects.filter(
+            user=user, **{f"content_object__{company_lookup}__in": company_ids}
+        ).select_related("permission", "content_object")
+        for row in rows:
+            target = row.content_object
+            company_id, _ = scope_of(target)
+            action = row.permission.codename.split("_", 1)[0]
+            grants.setdefault(company_id, []).append(
+                f"{action} on {model._meta.verbose_name} {target}"
+            )
+    return grants
+
+
+@cache
+def _governed_models() -> tuple[type[models.Model], ...]:
+    """Return the company-governed models that have a direct-permission table of their own."""
+    return tuple(
+        model for model in apps.get_models()
+        if scope_lookups(model)[0] is not None
+        and is_direct_table(direct_permission_model(model))
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator
 from django.db import models, transaction
 from guardian.models import UserObjectPermission, UserObjectPermissionBase
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_direct_obj_perms_models
 
 from .access import access_profile, forget_access_profile
+from .invitations import password_invites_send
 from .models import Company, Membership, Role, Team, User
+from .principals import APIKeyPrincipal
 from .scopes import scope_of
 
 
@@ -17,6 +22,9 @@ def _check_can_grant(*, actor: User | None, company: Company, role: Role) -> Non
     """Refuse unless the actor administers the company with a rank at or above the role's."""
     if actor is None or actor.is_superuser:
         return
+    if isinstance(actor, APIKeyPrincipal):
+        # The rank rule needs a person: a key holds no role (docs/api.md).
+        raise PermissionDenied("An API key cannot grant roles; a person of the company can.")
     rank = access_profile(actor).best_rank(company.pk, needs="rbac.manage_permissions")
     if rank is None:
         raise PermissionDenied(f"You do not administer {company}.")
@@ -149,3 +157,53 @@ def company_create(**fields) -> Company:
     company.full_clean()
     company.save()
     return company
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What inviting someone did: the person, their membership, and whether they are new."""
+
+    user: User
+    membership: Membership
+    user_created: bool
+    membership_created: bool
+    email_sent: bool
+
+
+def email_normalise(email: str) -> str:
+    """Return the form an e-mail address is stored and compared in (lower case, trimmed)."""
+    return User.objects.normalize_email((email or "").strip()).lower()
+
+
+def membership_invite(
+    *, actor: User | APIKeyPrincipal | None, company: Company, email: str, role: Role,
+    team: Team | None = None, base_url: str,
+) -> Invitation:
+    """Give the person with this e-mail a role in a company (or one of its teams).
+
+    Someone new becomes a user without a password and is sent the set-password e-mail;
+    someone known just gets the membership. The actor may hand out no role above their own
+    (the rule of grant_role, checked before anything is written), and inviting twice with
+    the same role changes nothing and sends no second e-mail.
+    """
+    _check_can_grant(actor=actor, company=company, role=role)
+    if team is not None and team.company_id != company.pk:
+        raise ValidationError({"team": "The team belongs to another company."})
+    address = email_normalise(email)
+    EmailValidator(message="Enter a valid e-mail address.")(address)
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=address).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(address, None)
+        held = Membership.objects.filter(user=user, company=company, team=team).exists()
+        membership = grant_role(
+            user=user, company=company, role=role, team=team, granted_by=actor
+        )
+    sent = False  # the e-mail goes out once the person and their role are written
+    if created:
+        result = password_invites_send(users=[user], base_url=base_url)
+        sent = bool(result.sent)
+    return Invitation(user=user, membership=membership, user_created=created,
+                      membership_created=not held, email_sent=sent)
+

@@ -14,7 +14,8 @@ import uuid
 
 SCHEMA_VERSION = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 FOLDER_ORDER = [
-    "auth", "me", "companies", "teams", "projects", "documents", "memberships", "grants",
+    "auth", "me", "companies", "teams", "projects", "documents", "memberships", "invitations",
+    "grants",
 ]
 ACTION_ORDER = ["list", "create", "retrieve", "update", "partial_update", "download", "destroy"]
 UPLOAD_FILE_NAME = "example-upload.txt"

@@ -153,6 +153,26 @@ class MembershipUpdateSerializer(serializers.Serializer):
     role = RoleField()
 
 
+class InvitationCreateSerializer(serializers.Serializer):
+    """Someone to invite: a new address gets a set-password e-mail, a known one the role."""
+
+    company = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    email = serializers.EmailField(max_length=254)
+    role = RoleField()
+    team = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
+        help_text="A team of the company; empty: the role holds for the whole company.",
+    )
+
+
+class InvitationSerializer(serializers.Serializer):
+    user = UserBriefSerializer()
+    membership = MembershipSerializer()
+    user_created = serializers.BooleanField(help_text="A new user was made for the address.")
+    membership_created = serializers.BooleanField()
+    email_sent = serializers.BooleanField(help_text="The set-password e-mail went out.")
+
+
 # --- projects, documents -----------------------------------------------------------------
 
 

@@ -16,5 +16,6 @@ router.register("grants", views.GrantViewSet, basename="grant")
 app_name = "api"
 urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="me"),
+    path("v1/invitations/", views.InvitationView.as_view(), name="invitations"),
     path("v1/", include(router.urls)),
 ]

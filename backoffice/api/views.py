@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -26,6 +26,7 @@ from backoffice.projects.models import Document, Project
 from backoffice.projects.selectors import document_content, documents_for_user, projects_for_user
 from rbac import services as rbac_services
 from rbac.access import access_profile
+from rbac.api_auth import credential_scopes
 from rbac.models import Company, Team
 from rbac.principals import APIKeyPrincipal
 from rbac.selectors import (
@@ -225,6 +226,48 @@ class MembershipViewSet(
 
     def perform_destroy(self, instance):
         rbac_services.revoke_role(membership=instance, revoked_by=self.request.user)
+
+
+# --- invitations -------------------------------------------------------------------------
+
+
+class InvitationView(HistorySafeMixin, APIView):
+    """Invite a person into a company (or a team of it) by e-mail, with a role.
+
+    Like Core's `POST /v1/users?org=`. A new address becomes a user who is sent the
+    set-password e-mail; a known person just gets the role. Nobody gives a role above their
+    own; inviting again with the same role changes nothing (200 instead of 201). A company
+    or team the caller cannot see is 404, as an unknown id.
+    """
+
+    @extend_schema(
+        request=s.InvitationCreateSerializer,
+        responses={201: s.InvitationSerializer, 200: s.InvitationSerializer},
+    )
+    def post(self, request):
+        scopes = credential_scopes(request.auth)
+        if scopes is not None and "admin" not in scopes:
+            raise PermissionDenied("Inviting people needs a credential with the admin scope.")
+        serializer = s.InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        company = companies_for_user(user=request.user).filter(pk=data["company"]).first()
+        if company is None:
+            raise NotFound("No such company.")
+        team = None
+        if data.get("team") is not None:
+            team = teams_for_user(user=request.user).filter(
+                pk=data["team"], company=company
+            ).first()
+            if team is None:
+                raise NotFound("No such team in this company.")
+        invitation = rbac_services.membership_invite(
+            actor=request.user, company=company, email=data["email"], role=data["role"],
+            team=team, base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        body = s.InvitationSerializer(invitation).data
+        changed = invitation.user_created or invitation.membership_created
+        return Response(body, status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
 
 
 # --- projects ----------------------------------------------------------------------------

@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from rbac.admin import DirectPermissionAdmin, ObjectPermissionPagesMixin
+from rbac.admin_access import WhoCanSeeMixin
 from rbac.admin_scoping import ScopedModelAdmin
+from rbac.admin_teams import TeamPickerMixin
 
 from .models import Document, DocumentUserObjectPermission, Project, ProjectUserObjectPermission
 
 
 @admin.register(Project)
-class ProjectAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class ProjectAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("code", "name", "company", "team", "status", "budget", "archived")
     list_select_related = ("company", "team")
     list_filter = ("status", "archived")
@@ -17,7 +19,7 @@ class ProjectAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
+class DocumentAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("original_name", "company", "team", "project", "size", "uploaded_at",
                     "stored_at")
     list_select_related = ("company", "team", "project")
