@@ -14,11 +14,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixin, UserManage
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
-from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
+from .admin_scoping import ChangeFormHistoryAdmin, ScopedInlineMixin, ScopedModelAdmin, may_save
 from .models import (
     AccessToken,
     APIKey,
@@ -164,6 +163,12 @@ class StaffReadsSuperuserWritesMixin:
         return request.user.is_superuser
 
 
+# Fields only a superuser may set, whoever else may one day change users or roles.
+SUPERUSER_ONLY_USER_FIELDS = ("is_active", "is_staff", "is_superuser", "groups",
+                              "user_permissions")
+SUPERUSER_ONLY_ROLE_FIELDS = ("slug", "rank", "permissions")
+
+
 class UserCreationForm(BaseUserCreationForm):
     class Meta:
         model = User
@@ -177,7 +182,7 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, ChangeFormHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -208,6 +213,13 @@ class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAd
             return queryset
         return queryset.filter(pk__in=selectors.users_for_user(user=request.user).values("pk"))
 
+    def get_readonly_fields(self, request, obj=None):
+        # Whatever else may one day be opened to staff, what a person may do everywhere
+        # stays with superusers; the change form and the history revert share this.
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *SUPERUSER_ONLY_USER_FIELDS)
 
 
 @admin.register(Company)
@@ -329,10 +341,8 @@ class TeamAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        if not request.user.is_superuser:
-            action = "change" if change else "add"
-            if not request.user.has_perm(f"rbac.{action}_team", obj):
-                raise PermissionDenied
+        if not may_save(request.user, obj, change=change):
+            raise PermissionDenied
         services.team_save(team=obj)
 
     def save_formset(self, request, form, formset, change):
@@ -340,12 +350,22 @@ class TeamAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
+class RoleAdmin(StaffReadsSuperuserWritesMixin, ChangeFormHistoryAdmin):
     # Roles are global definitions: staff read them, only superusers add or edit them.
     list_display = ("name", "slug", "rank")
     search_fields = ("name", "slug")
     filter_horizontal = ("permissions",)
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        # A role holds in every company: its identity, rank and permissions are global.
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *SUPERUSER_ONLY_ROLE_FIELDS)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
 
 
 
