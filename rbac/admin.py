@@ -406,7 +406,9 @@ class APIKeyAdmin(APIKeyCreateOnceMixin, ScopedModelAdmin):
     list_filter = ("hash_scheme", "scopes")
     search_fields = ("name", "prefix", "company__name")
     autocomplete_fields = ("company",)
-    readonly_fields = ("prefix", "hashed_key", "hash_scheme", "last_used_at", "created_at")
+    # A key stays in its company, and a revoked key stays revoked (issue a new one).
+    readonly_fields = ("company", "prefix", "hashed_key", "hash_scheme", "revoked_at",
+                       "last_used_at", "created_at")
 
 
 class DirectPermissionAdmin(admin.ModelAdmin):
