@@ -51,7 +51,9 @@ def test_a_role_grants_only_the_scopes_it_covers(own, slug, grantable):
 def test_billing_member_cannot_widen_a_key_to_admin(client, own):
     api_key = APIKeyFactory(company=own, scopes="read")
     client.force_login(_staff(own, "billing"))
-    response = client.post(_change(api_key), {"name": api_key.name,
+    # As the page was posted: its company, and the scopes (free text until now, so the
+    # last value counted).
+    response = client.post(_change(api_key), {"company": own.pk, "name": api_key.name,
                                               "scopes": ["read", "write", "admin"]})
     api_key.refresh_from_db()
     assert api_key.scopes == "read"
