@@ -27,7 +27,8 @@ from django.http import Http404
 from django.urls import URLPattern, URLResolver
 
 # URL keyword arguments that carry the id of the ModelAdmin's own object.
-OBJECT_ID_KWARGS = ("object_id", "object_pk", "pk")
+# ("id": django.contrib.auth's password change page.)
+OBJECT_ID_KWARGS = ("object_id", "object_pk", "pk", "id")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
