@@ -8,6 +8,8 @@ objects they may see.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -77,12 +79,32 @@ class ScopedAdminMixin:
             kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_actions(self, request):
+        # The selection comes from the list, which shows what the person may view; an
+        # action runs only on the selected objects where they hold its permissions.
+        actions = super().get_actions(request)
+        if request.user.is_superuser:
+            return actions
+        return {name: (_narrowed_action(func), name, description)
+                for name, (func, name, description) in actions.items()}
+
     def save_model(self, request, obj, form, change) -> None:
         # The chosen company (or team) must be one where the user may write: a form posted
         # with another company's id is refused, whatever the choices offered.
         if not may_save(request.user, obj, change=change):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+
+def _narrowed_action(func):
+    @wraps(func)
+    def narrowed(modeladmin, request, queryset):
+        for action in getattr(func, "allowed_permissions", ()):
+            queryset = selectors.objects_for_user(user=request.user, queryset=queryset,
+                                                  action=action)
+        return func(modeladmin, request, queryset)
+
+    return narrowed
 
 
 def may_save(user, obj: models.Model, *, change: bool) -> bool:
