@@ -52,3 +52,19 @@ def test_an_action_runs_only_where_the_person_holds_its_permission(client):
     other_key.refresh_from_db()
     assert own_key.revoked_at is not None
     assert other_key.revoked_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "fields"), [
+    ("user", {"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}),
+    ("role", {"slug", "rank", "permissions"}),
+])
+def test_what_holds_everywhere_is_read_only_but_for_superusers(rf, superuser, model, fields):
+    model_admin = next(ma for m, ma in admin.site._registry.items()
+                       if m._meta.label_lower == f"rbac.{model}")
+    request = rf.get("/")
+    request.user = StaffUserFactory()
+    member(request.user, CompanyFactory(), "owner")
+    assert fields <= set(model_admin.get_readonly_fields(request))
+    request.user = superuser
+    assert not fields & set(model_admin.get_readonly_fields(request))
