@@ -263,8 +263,11 @@ def _walk(client, world, person: User, admin_url: AdminURL, problems: list) -> N
         problems.append((url, "GET answered 200"))
     pages = [response]
     if own is not None:  # the same page for an object of their own: its forms, posted here
-        own_url = admin_url.url(_values(admin_url, world, own, person))
-        pages.append(client.get(own_url))
+        # (with the other company's person where the URL names one: guardian's page)
+        own_url = admin_url.url(_values(admin_url, world, own, world["other_user"]))
+        own_page = client.get(own_url)
+        check(own_page, f"GET of {own_url}")
+        pages.append(own_page)
     check(client.post(url, {}), "empty POST")
     for page in pages:
         if page.status_code != 200 or "html" not in page.get("Content-Type", ""):
