@@ -309,3 +309,9 @@ def test_the_walk_covers_the_views_other_packages_add():
     assert any("permissions/user-manage" in route for route in routes)  # django-guardian
     assert any(route.startswith("importers/importrun/upload/") for route in routes)
     assert {APIKey, Membership, User} <= {u.model for u in ADMIN_URLS}
+
+
+def test_every_modeladmin_view_passes_the_gate():
+    ungated = [u.route for u in ADMIN_URLS
+               if u.model is not None and getattr(u.pattern.callback, "gated_by", None) is None]
+    assert ungated == []
