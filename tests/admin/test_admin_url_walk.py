@@ -28,6 +28,7 @@ from django.contrib.auth.models import Group, update_last_login
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.core.signals import request_started
 from django.urls import URLPattern, URLResolver, resolve
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -295,10 +296,17 @@ def test_every_admin_url_is_gated_for_scoped_staff(client, world, role):
     client.force_login(person)
     before = _snapshot()
     problems: list = []
+    requests = []
+
+    def count(**kwargs) -> None:
+        requests.append(kwargs.get("environ", {}).get("PATH_INFO"))
+
+    request_started.connect(count, weak=False, dispatch_uid="admin_walk_count")
     for admin_url in ADMIN_URLS:
         _walk(client, world, person, admin_url, problems)
     changed = _changed(before, _snapshot())
-    print(f"{role}: walked {len(ADMIN_URLS)} admin URL patterns")
+    request_started.disconnect(dispatch_uid="admin_walk_count")
+    print(f"{role}: walked {len(ADMIN_URLS)} admin URL patterns in {len(requests)} requests")
     assert problems == [], "\n".join(f"{where}: {what}" for where, what in problems)
     assert changed == {}
 
