@@ -14,13 +14,12 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from guardian.admin import AdminUserObjectPermissionsForm, GuardedModelAdminMixin, UserManage
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors, services
 from .admin_access import PersonAccessMixin, PersonHereMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
 from .admin_invite import CompanyInviteMixin
-from .admin_scoping import ScopedInlineMixin, ScopedModelAdmin
+from .admin_scoping import ChangeFormHistoryAdmin, ScopedInlineMixin, ScopedModelAdmin, may_save
 from .admin_teams import TeamAutocompleteUrlMixin, TeamPickerMixin
 from .models import (
     AccessToken,
@@ -167,6 +166,12 @@ class StaffReadsSuperuserWritesMixin:
         return request.user.is_superuser
 
 
+# Fields only a superuser may set, whoever else may one day change users or roles.
+SUPERUSER_ONLY_USER_FIELDS = ("is_active", "is_staff", "is_superuser", "groups",
+                              "user_permissions")
+SUPERUSER_ONLY_ROLE_FIELDS = ("slug", "rank", "permissions")
+
+
 class UserCreationForm(BaseUserCreationForm):
     class Meta:
         model = User
@@ -181,7 +186,7 @@ class UserChangeForm(BaseUserChangeForm):
 
 @admin.register(User)
 class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdmin,
-                SimpleHistoryAdmin):
+                ChangeFormHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -212,6 +217,13 @@ class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdm
             return queryset
         return queryset.filter(pk__in=selectors.users_for_user(user=request.user).values("pk"))
 
+    def get_readonly_fields(self, request, obj=None):
+        # Whatever else may one day be opened to staff, what a person may do everywhere
+        # stays with superusers; the change form and the history revert share this.
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *SUPERUSER_ONLY_USER_FIELDS)
 
 
 @admin.register(Company)
@@ -334,10 +346,8 @@ class TeamAdmin(TeamAutocompleteUrlMixin, TeamPickerMixin, WhoCanSeeMixin,
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        if not request.user.is_superuser:
-            action = "change" if change else "add"
-            if not request.user.has_perm(f"rbac.{action}_team", obj):
-                raise PermissionDenied
+        if not may_save(request.user, obj, change=change):
+            raise PermissionDenied
         services.team_save(team=obj)
 
     def save_formset(self, request, form, formset, change):
@@ -345,12 +355,22 @@ class TeamAdmin(TeamAutocompleteUrlMixin, TeamPickerMixin, WhoCanSeeMixin,
 
 
 @admin.register(Role)
-class RoleAdmin(StaffReadsSuperuserWritesMixin, SimpleHistoryAdmin):
+class RoleAdmin(StaffReadsSuperuserWritesMixin, ChangeFormHistoryAdmin):
     # Roles are global definitions: staff read them, only superusers add or edit them.
     list_display = ("name", "slug", "rank")
     search_fields = ("name", "slug")
     filter_horizontal = ("permissions",)
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        # A role holds in every company: its identity, rank and permissions are global.
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *SUPERUSER_ONLY_ROLE_FIELDS)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return super().get_prepopulated_fields(request, obj) if request.user.is_superuser else {}
 
 
 
@@ -391,7 +411,9 @@ class APIKeyAdmin(APIKeyCreateOnceMixin, ScopedModelAdmin):
     list_filter = ("hash_scheme", "scopes")
     search_fields = ("name", "prefix", "company__name")
     autocomplete_fields = ("company",)
-    readonly_fields = ("prefix", "hashed_key", "hash_scheme", "last_used_at", "created_at")
+    # A key stays in its company, and a revoked key stays revoked (issue a new one).
+    readonly_fields = ("company", "prefix", "hashed_key", "hash_scheme", "revoked_at",
+                       "last_used_at", "created_at")
 
 
 class DirectPermissionAdmin(admin.ModelAdmin):

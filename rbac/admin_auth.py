@@ -9,26 +9,92 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from . import selectors
+from .access import access_profile
 from .invitations import password_invites_send, users_without_password
-from .models import AccessToken, APIKey
+from .models import AccessToken, APIKey, Company
 from .tokens import SCOPES, access_token_revoke, api_key_revoke, api_key_set_new_secret
 
 
-class APIKeyCreationForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(
+def _scope_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
         choices=[(scope, scope) for scope in SCOPES],
         widget=forms.CheckboxSelectMultiple,
-        initial=["read"],
-        help_text="read: look; write: change; admin: people, roles and keys as well.",
+        required=False,
+        help_text="read: look; write: change; admin: people, roles and keys as well. "
+                  "Only the scopes your own role in the company covers are offered.",
     )
+
+
+def _scopes_str(chosen) -> str:
+    return " ".join(scope for scope in SCOPES if scope in set(chosen))
+
+
+class APIKeyCreationForm(forms.ModelForm):
+    """A new key: its scopes a choice among those the person's role in the company covers."""
+
+    actor = None  # the person adding the key; set per request by the admin
+    scopes = _scope_field()
 
     class Meta:
         model = APIKey
         fields = ["company", "name", "scopes", "expires_at"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("scopes", ["read"])
+        if self.actor is not None and not self.actor.is_superuser:
+            # The company is chosen in this same form: offer what any of the person's
+            # companies allows, and check the chosen one's in clean().
+            offered = set()
+            company_ids = access_profile(self.actor).companies_with("rbac.add_apikey")
+            for company in Company.objects.filter(pk__in=company_ids):
+                offered |= set(selectors.api_key_scopes_grantable(user=self.actor,
+                                                                  company=company))
+            self.fields["scopes"].choices = [(s, s) for s in SCOPES if s in offered]
+
     def clean_scopes(self) -> str:
-        chosen = set(self.cleaned_data["scopes"])
-        return " ".join(scope for scope in SCOPES if scope in chosen)
+        return _scopes_str(self.cleaned_data["scopes"])
+
+    def clean(self):
+        cleaned = super().clean()
+        company, scopes = cleaned.get("company"), cleaned.get("scopes")
+        if company is not None and scopes is not None and self.actor is not None:
+            grantable = selectors.api_key_scopes_grantable(user=self.actor, company=company)
+            beyond = [scope for scope in scopes.split() if scope not in grantable]
+            if beyond:
+                self.add_error("scopes", f"Your role in {company} does not cover the scope "
+                                         f"{', '.join(beyond)}.")
+        return cleaned
+
+
+class APIKeyChangeForm(forms.ModelForm):
+    """An existing key: renamed, given another expiry, its scopes narrowed or widened only
+    as far as the person's role in the key's company covers. Its company and revocation
+    are not edited (a revoked key stays revoked: issue a new one)."""
+
+    actor = None  # set per request by the admin
+    scopes = _scope_field()
+
+    class Meta:
+        model = APIKey
+        fields = ["name", "scopes", "expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        self.initial["scopes"] = instance.scopes.split()
+        # What the key holds now, read from the database: a history revert binds this form
+        # to an old version, whose wider scopes must not count as held.
+        stored = APIKey.objects.filter(pk=instance.pk).values_list("scopes", flat=True).first()
+        offered = set((stored or "").split())
+        if self.actor is not None and instance.company_id is not None:
+            offered |= set(selectors.api_key_scopes_grantable(user=self.actor,
+                                                              company=instance.company))
+        self.fields["scopes"].choices = [(s, s) for s in SCOPES if s in offered]
+
+    def clean_scopes(self) -> str:
+        return _scopes_str(self.cleaned_data["scopes"])
 
 
 @admin.action(description="Revoke the selected API keys", permissions=["change"])
@@ -48,6 +114,7 @@ class APIKeyCreateOnceMixin:
     """
 
     add_form = APIKeyCreationForm
+    form = APIKeyChangeForm
     add_fields = ("company", "name", "scopes", "expires_at")
     created_template = "admin/rbac/apikey/created.html"
     actions = [revoke_api_keys]
@@ -55,7 +122,8 @@ class APIKeyCreateOnceMixin:
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs.update(form=self.add_form, fields=self.add_fields)
-        return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -147,7 +215,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
 
 __all__ = [
+    "APIKeyChangeForm",
     "APIKeyCreateOnceMixin",
+    "APIKeyCreationForm",
     "AccessToken",
     "AccessTokenAdmin",
     "invite_to_set_password",

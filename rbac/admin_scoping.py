@@ -8,15 +8,20 @@ objects they may see.
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.forms.models import construct_instance
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors
 from .access import access_profile
-from .models import Company, Role, User
+from .models import Company, Role, Team, User
 from .pagination import IdsFirstPaginator
-from .scopes import scope_lookups
+from .scopes import scope_lookups, scope_of
 
 
 def _perm(model: type[models.Model], action: str) -> str:
@@ -74,14 +79,51 @@ class ScopedAdminMixin:
             kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_actions(self, request):
+        # The selection comes from the list, which shows what the person may view; an
+        # action runs only on the selected objects where they hold its permissions.
+        actions = super().get_actions(request)
+        if request.user.is_superuser:
+            return actions
+        return {name: (_narrowed_action(func), name, description)
+                for name, (func, name, description) in actions.items()}
+
     def save_model(self, request, obj, form, change) -> None:
         # The chosen company (or team) must be one where the user may write: a form posted
         # with another company's id is refused, whatever the choices offered.
-        if not request.user.is_superuser:
-            action = "change" if change else "add"
-            if not request.user.has_perm(_perm(self.model, action), obj):
-                raise PermissionDenied
+        if not may_save(request.user, obj, change=change):
+            raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+
+def _narrowed_action(func):
+    @wraps(func)
+    def narrowed(modeladmin, request, queryset):
+        for action in getattr(func, "allowed_permissions", ()):
+            queryset = selectors.objects_for_user(user=request.user, queryset=queryset,
+                                                  action=action)
+        return func(modeladmin, request, queryset)
+
+    return narrowed
+
+
+def may_save(user, obj: models.Model, *, change: bool) -> bool:
+    """Return whether the user may save this object: change it, or add it where it would live.
+
+    An object not saved yet has no permissions of its own (the backend answers nothing for
+    it); adding one is decided by the team or company the form put it in.
+    """
+    if user.is_superuser:
+        return True
+    perm = _perm(type(obj), "change" if change else "add")
+    if change:
+        return user.has_perm(perm, obj)
+    company_id, team_id = scope_of(obj)
+    if team_id is not None and not isinstance(obj, Team):
+        return user.has_perm(perm, Team.objects.filter(pk=team_id).first() or obj)
+    if company_id is not None:
+        return user.has_perm(perm, Company.objects.filter(pk=company_id).first() or obj)
+    return False
 
 
 def visible_choices(user, model: type[models.Model]):
@@ -98,7 +140,34 @@ def visible_choices(user, model: type[models.Model]):
     return None
 
 
-class ScopedModelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ChangeFormHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's history pages, reverting through the change form only.
+
+    simple-history saves the whole historical row, fields the change form hides from the
+    person included (flags, rank, a key's revocation). Here a revert applies the fields of
+    the change form the person gets (`get_form` for them and the object) to the current
+    object; everything else stays as it is. Who may open these pages at all is decided by
+    the site's gate (rbac.admin_site): change permission on the object.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request._rbac_reverting_object_id = object_id
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_form(self, request, form, change):
+        reverted = super().save_form(request, form, change)
+        object_id = getattr(request, "_rbac_reverting_object_id", None)
+        if object_id is None:
+            return reverted
+        current = self.get_object(request, unquote(object_id))
+        if current is None:
+            raise Http404
+        construct_instance(form, current, form._meta.fields, form._meta.exclude)
+        form.instance = current  # save_m2m writes the form's own many-to-many fields only
+        return current
+
+
+class ScopedModelAdmin(ScopedAdminMixin, ChangeFormHistoryAdmin):
     pass
 
 

@@ -17,8 +17,9 @@ from .access import access_profile
 from .direct import direct_permission_model, is_direct_table
 from .models import Company, CompanyUserObjectPermission, Membership, Role, Team, User
 from .pagination import rows_in_order, slice_ids_first
-from .principals import APIKeyPrincipal
+from .principals import APIKeyPrincipal, scope_needed
 from .scopes import scope_lookups, scope_of
+from .tokens import SCOPES
 
 
 def visibility_conditions(
@@ -149,6 +150,29 @@ def users_for_user(*, user) -> QuerySet[User]:
 
 def company_administered_by(*, user, company: Company) -> bool:
     return user.is_superuser or user.has_perm("rbac.manage_permissions", company)
+
+
+def api_key_scopes_grantable(*, user, company: Company) -> tuple[str, ...]:
+    """Return the key scopes the user may give a key of the company, in SCOPES order.
+
+    A key acts for the whole company with every permission its scopes cover
+    (rbac.principals.scope_needed): "read" every view permission a role can hold, "write"
+    every add, change, delete and share of content and teams, "admin" everything. A person
+    may give a scope only when their own company-wide roles there hold every permission it
+    covers, so no key does more than its maker may: an Owner gives all three, an Admin
+    read and write, Billing (which cannot read the company's content) none.
+    """
+    if user.is_superuser:
+        return SCOPES
+    held = access_profile(user).scope_perms(company.pk, None)
+    role_perms = {
+        f"{app_label}.{codename}"
+        for app_label, codename in Permission.objects.filter(rbac_roles__isnull=False)
+        .values_list("content_type__app_label", "codename").distinct()
+    }
+    covered = {scope: {p for p in role_perms if scope_needed(p) == scope} for scope in SCOPES}
+    covered["admin"] = role_perms
+    return tuple(scope for scope in SCOPES if covered[scope] <= held)
 
 
 def company_access_view(*, company: Company) -> list[dict]:
