@@ -64,6 +64,7 @@ def permissions_in_words(perms: Iterable[str]) -> str:
     return "; ".join(phrases + sorted(set(special))) or "nothing"
 
 
-def scope_in_words(scope_label: str) -> str:
+def scope_in_words(scope_label: str, *, sentence_start: bool = False) -> str:
     """Return "in the whole company" for a company-wide role, "in team X" for a team's."""
-    return "in the whole company" if scope_label == "company" else f"in {scope_label}"
+    words = "in the whole company" if scope_label == "company" else f"in {scope_label}"
+    return f"I{words[1:]}" if sentence_start else words

@@ -276,8 +276,9 @@ def _grants_html(row):
 
 
 def _permissions_html(row):
-    return format_html_join(LINE_BREAK, "Can {} {}.", (
-        (permissions_in_words(grant["permissions"]), scope_in_words(grant["scope"]))
+    return format_html_join(LINE_BREAK, "{}: can {}.", (
+        (scope_in_words(grant["scope"], sentence_start=True),
+         permissions_in_words(grant["permissions"]))
         for grant in row["grants"]
     ))
 

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from . import selectors, services
 from .admin_scoping import ScopedModelAdmin
 from .models import Company, Membership, Role, Team
+from .pagination import IdsFirstQuerySetPaginator
 
 COMPANY_PARAM = "company__id__exact"
 TEAM_PARAM = "team__id__exact"
@@ -96,10 +97,15 @@ class TeamOfCompanyFilter(admin.SimpleListFilter):
     parameter_name = TEAM_PARAM
 
     def lookups(self, request, model_admin):
+        visible = selectors.teams_for_user(user=request.user)
         company_id = request.GET.get(COMPANY_PARAM, "")
+        if not company_id.isdigit() and (self.value() or "").isdigit():
+            # A team's own link without its company: offer that team's company's teams.
+            company_id = str(visible.filter(pk=self.value()).values_list(
+                "company_id", flat=True).first() or "")
         if not company_id.isdigit():
             return []
-        teams = selectors.teams_for_user(user=request.user).filter(company_id=company_id)
+        teams = visible.filter(company_id=company_id)
         return [(WHOLE_COMPANY, "Whole company (no team)"),
                 *((str(team.pk), team.name) for team in teams.order_by("name")[:200])]
 
@@ -122,6 +128,7 @@ class MembershipAdmin(ScopedModelAdmin):
     search_fields = ("user__email", "company__name", "team__name")
     autocomplete_fields = ("user", "company", "team")
     sortable_by = ("member", "team", "role", "company", "created_at")
+    paginator = IdsFirstQuerySetPaginator
 
     @admin.display(description="member", ordering="user__email")
     def member(self, obj: Membership) -> str:
