@@ -72,6 +72,8 @@ class MembershipForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and not self.has_changed():
+            return cleaned  # a row of the list left as it was: nothing to allow or refuse
         user, company, role = self._value("user"), self._value("company"), self._value("role")
         if user is None or company is None or role is None:
             return cleaned  # the missing field has its own error already

@@ -88,10 +88,14 @@ def test_removing_the_owner_is_refused(client, company, company_admin):
 def test_an_allowed_change_on_the_members_list_says_so_and_saves(
     client, company, company_admin, viewer
 ):
+    # The list posts every row of the page, the owner's (which the admin may not change)
+    # unchanged among them.
+    owner = factories.member(factories.UserFactory(email="boss@acme.test"), company, "owner")
     response = client.post(members_url(company), {
-        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0",
+        "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "2", "form-MIN_NUM_FORMS": "0",
         "form-MAX_NUM_FORMS": "1000", "form-0-id": viewer.pk,
-        "form-0-role": factories.role("editor").pk, "_save": "Save",
+        "form-0-role": factories.role("editor").pk, "form-1-id": owner.pk,
+        "form-1-role": owner.role_id, "_save": "Save",
     })
     assert response.status_code == 302
     assert any("changed successfully" in text for text in _messages(response))
