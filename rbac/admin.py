@@ -216,7 +216,7 @@ class CompanyAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
 
     @admin.display(description="members")
     def members(self, obj: Company):
-        return members_link(obj)
+        return members_link(obj) if obj.pk else "—"
 
     @admin.display(description="team tree")
     def team_tree(self, obj: Company):

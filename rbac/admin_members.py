@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import QueryDict
@@ -153,6 +154,13 @@ class MembershipAdmin(ScopedModelAdmin):
             kwargs["queryset"] = Role.objects.all()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Roles are global definitions: no add, change or delete buttons beside each picker.
+        if db_field.name == "role" and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget = field.widget.widget
+        return field
+
     def get_changeform_initial_data(self, request):
         # "Add a member" from a list filtered to a company or team starts in that place.
         initial = super().get_changeform_initial_data(request)
@@ -184,16 +192,11 @@ class MembershipAdmin(ScopedModelAdmin):
         )
         obj.pk = saved.pk
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The admin's delete pages ask this for each object: one that outranks the actor's
-        # role is listed as not deletable and nothing is deleted.
-        if not super().has_delete_permission(request, obj):
-            return False
-        return obj is None or services.membership_can_delete(membership=obj, actor=request.user)
-
     def delete_model(self, request, obj) -> None:
         services.membership_delete(membership=obj, actor=request.user)
 
+    # A removal the service refuses (a role above the actor's own) is a 403 and, for the
+    # bulk action, removes none of the selected rows.
     @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
         for membership in queryset.select_related("company", "role", "user"):

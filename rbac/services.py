@@ -113,15 +113,6 @@ def membership_save(
     return saved
 
 
-def membership_can_delete(*, membership: Membership, actor: User | None = None) -> bool:
-    """Return whether the actor may remove this membership (it does not outrank them)."""
-    try:
-        _check_can_grant(actor=actor, company=membership.company, role=membership.role)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def membership_delete(*, membership: Membership, actor: User | None = None) -> None:
     """Remove a membership; refused (PermissionDenied) when it outranks the actor's role."""
     revoke_role(membership=membership, revoked_by=actor)

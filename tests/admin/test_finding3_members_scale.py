@@ -108,3 +108,14 @@ def test_add_a_member_from_the_filtered_list_starts_in_that_company(client, supe
     page = client.get(reverse("admin:rbac_membership_add"),
                       {"_changelist_filters": f"company__id__exact={company.pk}"})
     assert page.context["adminform"].form.initial["company"] == str(company.pk)
+
+
+def test_the_role_picker_has_no_buttons_to_edit_the_global_roles(client, superuser):
+    company = _company_with_members("Plain", 2)
+    client.force_login(superuser)
+    html = client.get(members_url(company)).content.decode()
+    assert 'name="form-0-role"' in html
+    assert 'id="add_id_form-0-role"' not in html and 'id="change_id_form-0-role"' not in html
+    add_page = client.get(reverse("admin:rbac_membership_add")).content.decode()
+    assert 'id="add_id_user"' in add_page  # the people picker keeps its button
+    assert 'id="add_id_role"' not in add_page

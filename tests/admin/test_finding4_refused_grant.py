@@ -101,3 +101,12 @@ def test_an_allowed_change_on_the_members_list_says_so_and_saves(
     assert any("changed successfully" in text for text in _messages(response))
     viewer.refresh_from_db()
     assert viewer.role.slug == "editor"
+
+
+def test_a_bulk_removal_including_the_owner_removes_nobody(client, company, company_admin, viewer):
+    owner = factories.member(factories.UserFactory(email="boss@acme.test"), company, "owner")
+    response = client.post(members_url(company), {
+        "action": "delete_selected", "post": "yes", "_selected_action": [viewer.pk, owner.pk],
+    })
+    assert response.status_code == 403
+    assert Membership.objects.filter(pk__in=[viewer.pk, owner.pk]).count() == 2
