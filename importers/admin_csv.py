@@ -239,27 +239,30 @@ class OneTableLoader(Loader):
     ) -> dict[str, str]:
         """Return, for each row that would break a unique key, why; first come, first kept."""
         clashes: dict[str, str] = {}
+        held_by: dict[str, tuple[UniqueKey, Any, int]] = {}  # described once loaded
         for key in keys:
             wanted = {v for _, _, values in writes if (v := key.value(values)) is not None}
             holders = key.holders(model, wanted)
-            described = model._default_manager.in_bulk(set(holders.values()))
             claimed: dict[tuple, tuple[Hashable, str]] = {}
             for p, identity, values in writes:
                 value = key.value(values)
-                if value is None or p.legacy_id in clashes:
+                if value is None or p.legacy_id in clashes or p.legacy_id in held_by:
                     continue
                 holder = holders.get(value)
                 shown = values[key.fields[-1]]
                 if holder is not None and holder != identity:
-                    clashes[p.legacy_id] = (
-                        f"its {key.label} {shown} already belongs to {key.owner_label} "
-                        f"{described.get(holder, holder)}, which this file does not change")
+                    held_by[p.legacy_id] = (key, shown, holder)
                 elif value in claimed and claimed[value][0] != identity:
                     clashes[p.legacy_id] = (
                         f"its {key.label} {shown} is also that of row #{claimed[value][1]} "
                         "of this file, which comes first")
                 else:
                     claimed.setdefault(value, (identity, p.legacy_id))
+        described = model._default_manager.in_bulk({holder for _, _, holder in held_by.values()})
+        for legacy_id, (key, shown, holder) in held_by.items():
+            clashes[legacy_id] = (
+                f"its {key.label} {shown} already belongs to {key.owner_label} "
+                f"{described.get(holder, holder)}, which this file does not change")
         return clashes
 
 
