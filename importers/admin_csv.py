@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,23 +26,27 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import Subquery
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from backoffice.projects.models import Project
 from importers.legacy_schema import TABLES, System
-from importers.loader import FieldRules, Loader, Planned
+from importers.loader import FieldRules, Loader, Planned, fingerprint
 from importers.models import ImportRun, LegacyRecord
 from importers.report import OUTCOMES, ImportReport
 from importers.sources import CSV_DIALECTS, CSVSource, SourceError
-from rbac.models import Membership, Role, User
+from rbac.models import Membership, Role, Team, User
 
 RUN_IMPORT_PERMISSION = "importers.run_import"
 UPLOAD_FOLDER = "legacy-uploads"
 SESSION_KEY = "legacy_csv_uploads"
+# A previewed upload neither confirmed nor cancelled is deleted after this long.
+UPLOAD_KEPT_FOR = timedelta(days=1)
 # Uploads are copied this much at a time; the largest export the admin takes by default.
 CHUNK_BYTES = 1024 * 1024
 DEFAULT_UPLOAD_LIMIT = 200 * 1024 * 1024
@@ -166,6 +171,8 @@ class OneTableLoader(Loader):
         self, source: str, table: str, model: type[models.Model], planned: list[Planned],
         key_map: dict[Hashable, int], rules: FieldRules, written: set[int] | None = None,
     ) -> dict[str, int]:
+        if model in UNIQUE_KEYS:
+            planned = self._without_clashes(source, table, model, planned, key_map, rules)
         # In a full run the highest role in a scope wins over every system's rows; here
         # the other system's role is the one already held.
         if model is Membership:
@@ -181,6 +188,149 @@ class OneTableLoader(Loader):
                     )
                     p.values["role_id"] = held[0]
         return super().write(source, table, model, planned, key_map, rules, written)
+
+
+    def _without_clashes(
+        self, source: str, table: str, model: type[models.Model], planned: list[Planned],
+        key_map: dict[Hashable, int], rules: FieldRules,
+    ) -> list[Planned]:
+        """Reject the rows that would give an object a unique value another object holds.
+
+        A full import writes every table, and its matching keeps such values apart; one
+        table alone meets values made elsewhere (a person holding a Cognito sub in the
+        back-office, a team renamed in Portal to a name its company already uses). Without
+        this, the database refuses the whole batch: the preview's 500 of issue 14.
+        """
+        keys = UNIQUE_KEYS[model]
+        names = sorted({name for key in keys for name in key.fields})
+        existing = self.prov.lookup(source, table, [p.legacy_id for p in planned])
+        writes: list[tuple[Planned, Hashable, dict[str, Any]]] = []
+        targets: dict[str, int | None] = {}
+        for p in planned:
+            record = existing.get(p.legacy_id)
+            if record is not None and record.fingerprint == fingerprint(p.row):
+                continue  # unchanged: nothing is written
+            target = record.object_id if record is not None else key_map.get(p.key)
+            targets[p.legacy_id] = target
+        held = {
+            row["pk"]: row for row in model._default_manager.filter(
+                pk__in=[t for t in targets.values() if t is not None]).values("pk", *names)
+        }
+        for p in planned:
+            if p.legacy_id not in targets:
+                continue
+            target = targets[p.legacy_id]
+            record = existing.get(p.legacy_id)
+            overwrite = target is None or (record is not None and record.is_origin)
+            values = _values_after(p.values, held.get(target, {}), names, rules, overwrite)
+            identity = target if target is not None else ("new", p.key or p.legacy_id)
+            writes.append((p, identity, values))
+        clashes = self._clashes(model, keys, writes)
+        if not clashes:
+            return planned
+        for legacy_id, reason in clashes.items():
+            self.report.reject(source, table, legacy_id, reason)
+        return [p for p in planned if p.legacy_id not in clashes]
+
+    @staticmethod
+    def _clashes(
+        model: type[models.Model], keys: tuple[UniqueKey, ...],
+        writes: list[tuple[Planned, Hashable, dict[str, Any]]],
+    ) -> dict[str, str]:
+        """Return, for each row that would break a unique key, why; first come, first kept."""
+        clashes: dict[str, str] = {}
+        held_by: dict[str, tuple[UniqueKey, Any, int]] = {}  # described once loaded
+        for key in keys:
+            wanted = {v for _, _, values in writes if (v := key.value(values)) is not None}
+            holders = key.holders(model, wanted)
+            claimed: dict[tuple, tuple[Hashable, str]] = {}
+            for p, identity, values in writes:
+                value = key.value(values)
+                if value is None or p.legacy_id in clashes or p.legacy_id in held_by:
+                    continue
+                holder = holders.get(value)
+                shown = values[key.fields[-1]]
+                if holder is not None and holder != identity:
+                    held_by[p.legacy_id] = (key, shown, holder)
+                elif value in claimed and claimed[value][0] != identity:
+                    clashes[p.legacy_id] = (
+                        f"its {key.label} {shown} is also that of row #{claimed[value][1]} "
+                        "of this file, which comes first")
+                else:
+                    claimed.setdefault(value, (identity, p.legacy_id))
+        described = model._default_manager.in_bulk({holder for _, _, holder in held_by.values()})
+        for legacy_id, (key, shown, holder) in held_by.items():
+            clashes[legacy_id] = (
+                f"its {key.label} {shown} already belongs to {key.owner_label} "
+                f"{described.get(holder, holder)}, which this file does not change")
+        return clashes
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """A unique constraint the loader's own matching of rows to objects does not cover."""
+
+    label: str
+    owner_label: str
+    fields: tuple[str, ...]
+    folded: frozenset[str] = frozenset()  # compared case-insensitively, as Lower() does
+
+    def value(self, values: dict[str, Any]) -> tuple | None:
+        """Return the key of an object holding `values`, None where NULL or empty."""
+        parts = []
+        for name in self.fields:
+            part = values.get(name)
+            if part is None or part == "":
+                return None
+            parts.append(part.lower() if name in self.folded else part)
+        return tuple(parts)
+
+    def holders(self, model: type[models.Model], wanted: set[tuple]) -> dict[tuple, int]:
+        """Return the pk of the object that holds each of these key values now."""
+        if not wanted:
+            return {}
+        first = self.fields[0]
+        firsts = {value[0] for value in wanted}
+        queryset = model._default_manager.all()
+        if first in self.folded:
+            queryset = queryset.annotate(key_start=Lower(first)).filter(key_start__in=firsts)
+        else:
+            queryset = queryset.filter(**{f"{first}__in": firsts})
+        found = {}
+        for row in queryset.values("pk", *self.fields):
+            value = self.value(row)
+            if value in wanted:
+                found[value] = row["pk"]
+        return found
+
+
+UNIQUE_KEYS: dict[type[models.Model], tuple[UniqueKey, ...]] = {
+    User: (UniqueKey("e-mail address", "user", ("email",), frozenset({"email"})),
+           UniqueKey("Cognito sub", "user", ("cognito_sub",))),
+    Team: (UniqueKey("name", "team", ("company_id", "name"), frozenset({"name"})),),
+}
+
+
+def _values_after(
+    values: dict[str, Any], held: dict[str, Any], names: list[str], rules: FieldRules,
+    overwrite: bool,
+) -> dict[str, Any]:
+    """Return the values of `names` an object holds after a row is merged into it, as the
+    loader's field rules decide (Loader._apply)."""
+    after = {}
+    for name in names:
+        current = held.get(name)
+        if name not in values:
+            after[name] = current
+            continue
+        rule = rules.get(name, "fill")
+        if overwrite or rule == "set":
+            after[name] = values[name]
+        elif rule == "keep" or current not in (None, ""):
+            after[name] = current
+        else:
+            after[name] = values[name]
+    return after
 
 
 def import_legacy_table(
@@ -250,6 +400,40 @@ def run_stored_upload(upload: dict[str, str], *, dry_run: bool, user: User) -> I
             raise SourceError(text) from error
 
 
+def _failure_text(error: Exception) -> str:
+    if isinstance(error, DatabaseError):
+        # The rows that clash with a unique key are rejected before writing; this is the
+        # database refusing something no check foresaw. Nothing was written.
+        return f"The database refused the import, and nothing was written: {error}"
+    return str(error)
+
+
+def delete_upload(name: str) -> None:
+    """Delete a stored upload, and its folder where the storage has folders."""
+    default_storage.delete(name)
+    try:
+        Path(default_storage.path(name)).parent.rmdir()
+    except (NotImplementedError, OSError):
+        pass  # object storage has no folders; a folder not empty stays
+
+
+def delete_stale_uploads(now: datetime | None = None) -> int:
+    """Delete the uploads previewed but neither confirmed nor cancelled within a day."""
+    cutoff = (now or timezone.now()) - UPLOAD_KEPT_FOR
+    deleted = 0
+    try:
+        folders, _ = default_storage.listdir(UPLOAD_FOLDER)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    for folder in folders:
+        for name in default_storage.listdir(f"{UPLOAD_FOLDER}/{folder}")[1]:
+            path_name = f"{UPLOAD_FOLDER}/{folder}/{name}"
+            if default_storage.get_modified_time(path_name) < cutoff:
+                delete_upload(path_name)
+                deleted += 1
+    return deleted
+
+
 # --- the admin pages ----------------------------------------------------------------
 
 class LegacyCSVUploadForm(forms.Form):
@@ -294,6 +478,8 @@ class LegacyCSVImportViews:
             path("upload/", wrap(self.upload), name="importers_importrun_upload"),
             path("upload/<uuid:token>/confirm/", wrap(self.confirm),
                  name="importers_importrun_upload_confirm"),
+            path("upload/<uuid:token>/cancel/", wrap(self.cancel),
+                 name="importers_importrun_upload_cancel"),
         ]
 
     def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -337,14 +523,18 @@ class LegacyCSVImportViews:
             return None
         try:
             return upload, run_stored_upload(upload, dry_run=True, user=request.user)
-        except SourceError as error:
-            default_storage.delete(upload["path"])
-            form.add_error("file", str(error))
+        except (SourceError, DatabaseError) as error:
+            form.add_error("file", _failure_text(error))
+            delete_upload(upload["path"])
             return None
+        except BaseException:
+            delete_upload(upload["path"])
+            raise
 
     @staticmethod
     def _store(form: LegacyCSVUploadForm) -> dict[str, str]:
         """Keep the upload in the default storage, copied through a temporary file."""
+        delete_stale_uploads()
         system, table = form.cleaned_data["table"].split(".")
         upload = form.cleaned_data["file"]
         with tempfile.TemporaryFile() as spool:
@@ -354,6 +544,18 @@ class LegacyCSVImportViews:
                                         File(spool))
         return {"system": system, "table": table, "path": name, "name": upload.name,
                 "sha256": sha256}
+
+    def cancel(self, request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+        """Forget a previewed upload and delete its file."""
+        self._check(request)
+        uploads = request.session.get(SESSION_KEY, {})
+        upload = uploads.get(str(token))
+        if request.method == "POST" and upload is not None:
+            request.session[SESSION_KEY] = {
+                key: value for key, value in uploads.items() if key != str(token)}
+            delete_upload(upload["path"])
+            messages.info(request, f"{upload['name']} was not imported; its upload is deleted.")
+        return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
 
     def confirm(self, request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         self._check(request)
@@ -367,18 +569,18 @@ class LegacyCSVImportViews:
                    "sha256": upload["sha256"], "dry_run": False}
         try:
             report = run_stored_upload(upload, dry_run=False, user=request.user)
-        except SourceError as error:
+        except (SourceError, DatabaseError) as error:
             ImportRun.objects.create(
                 started_by=request.user, started_by_name=request.user.get_username(),
-                options=options, status=ImportRun.Status.FAILED, error=str(error),
+                options=options, status=ImportRun.Status.FAILED, error=_failure_text(error),
                 duration_s=time.monotonic() - started,
             )
-            messages.error(request, str(error))
+            messages.error(request, _failure_text(error))
             return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
         finally:
             request.session[SESSION_KEY] = {
                 key: value for key, value in uploads.items() if key != str(token)}
-            default_storage.delete(upload["path"])
+            delete_upload(upload["path"])
         run = ImportRun.objects.create(
             started_by=request.user, started_by_name=request.user.get_username(),
             options=options, status=ImportRun.Status.SUCCEEDED,

@@ -47,3 +47,17 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         return self._get_page(slice_ids_first(self.object_list, bottom, top), number, self)
+
+
+class IdsFirstQuerySetPaginator(IdsFirstPaginator):
+    """The same, with each page a queryset of the page's ids: a changelist whose rows are
+    edited in place (list_editable) builds its formset from a queryset, not a list."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(self.object_list.filter(pk__any_of=ids), number, self)

@@ -175,10 +175,26 @@ def api_key_scopes_grantable(*, user, company: Company) -> tuple[str, ...]:
     return tuple(scope for scope in SCOPES if covered[scope] <= held)
 
 
-def company_access_view(*, company: Company) -> list[dict]:
-    """Return, per member of a company, what they may do there and which grant says so."""
+def company_member_count(*, company: Company) -> int:
+    """Return how many people hold a role in the company or one of its teams."""
+    return User.objects.filter(memberships__company=company).distinct().count()
+
+
+def company_access_view(*, company: Company, limit: int | None = None) -> list[dict]:
+    """Return, per member of a company, what they may do there and which grant says so.
+
+    With `limit`, only the first `limit` members by e-mail address: the page that shows
+    it stays the same size whatever the company's.
+    """
+    memberships = Membership.objects.filter(company=company)
+    if limit is not None:
+        first_members = (
+            User.objects.filter(memberships__company=company).distinct()
+            .order_by("email").values_list("pk", flat=True)[:limit]
+        )
+        memberships = memberships.filter(user_id__in=list(first_members))
     memberships = list(
-        Membership.objects.filter(company=company)
+        memberships
         .select_related("user", "team", "role")
         .prefetch_related("role__permissions__content_type")
         .order_by("user__email", "team__name")

@@ -67,6 +67,65 @@ def revoke_role(*, membership: Membership, revoked_by: User | None = None) -> No
     forget_access_profile(user)
 
 
+def _scope(membership: Membership) -> tuple[int, int, int | None]:
+    return membership.user_id, membership.company_id, membership.team_id
+
+
+def membership_check_save(
+    *, membership: Membership | None, user: User, company: Company, role: Role,
+    team: Team | None = None, actor: User | None = None,
+) -> None:
+    """Raise unless `membership_save` with these arguments would succeed; change nothing.
+
+    Forms call it from their validation, so a refused grant is a form error and nothing
+    is saved, instead of a message beside "changed successfully".
+    """
+    if team is not None and team.company_id != company.pk:
+        raise ValidationError({"team": "The team belongs to another company."})
+    _check_can_grant(actor=actor, company=company, role=role)
+    target = (user.pk, company.pk, team.pk if team is not None else None)
+    if membership is not None and membership.pk:
+        original = Membership.objects.select_related("company", "role").get(pk=membership.pk)
+        # Changing someone's role or moving it takes the old one away: it must not
+        # outrank the actor either.
+        if original.role_id != role.pk or _scope(original) != target:
+            _check_can_grant(actor=actor, company=original.company, role=original.role)
+    held = Membership.objects.filter(
+        user=user, company=company, team=team
+    ).exclude(pk=getattr(membership, "pk", None)).select_related("role").first()
+    if held is not None:
+        _check_can_grant(actor=actor, company=company, role=held.role)
+
+
+@transaction.atomic
+def membership_save(
+    *, membership: Membership | None, user: User, company: Company, role: Role,
+    team: Team | None = None, actor: User | None = None,
+) -> Membership:
+    """Create a membership, or change the role, person or scope of an existing one.
+
+    One transaction: a refusal (PermissionDenied, ValidationError) leaves everything as
+    it was. A moved membership is granted in its new scope before the old one is revoked,
+    so the person never holds no role and keeps their direct grants.
+    """
+    membership_check_save(membership=membership, user=user, company=company, role=role,
+                          team=team, actor=actor)
+    original = None
+    if membership is not None and membership.pk:
+        original = Membership.objects.select_related("company", "role", "user").get(
+            pk=membership.pk)
+    target = (user.pk, company.pk, team.pk if team is not None else None)
+    saved = grant_role(user=user, company=company, role=role, team=team, granted_by=actor)
+    if original is not None and _scope(original) != target:
+        revoke_role(membership=original, revoked_by=actor)
+    return saved
+
+
+def membership_delete(*, membership: Membership, actor: User | None = None) -> None:
+    """Remove a membership; refused (PermissionDenied) when it outranks the actor's role."""
+    revoke_role(membership=membership, revoked_by=actor)
+
+
 def _remove_company_direct_grants(*, user: User, company: Company) -> None:
     # Every direct-permission table whose objects carry a company: drop the user's rows
     # on this company's objects, so leaving a company leaves nothing behind.

@@ -1,4 +1,4 @@
-"""In a real browser: a company administrator grants a role and sees it in the access view."""
+"""In a real browser: roles changed on the members list of a company or team, one refused."""
 
 from __future__ import annotations
 
@@ -50,25 +50,72 @@ def browser_page():
             connections.close_all()
 
 
-def test_company_admin_grants_a_role_and_sees_it_in_the_access_view(live_server, browser_page):
-    logins = demo_setup()
-    email, password = logins.scoped_staff
-    company = Company.objects.get(name="Acme", country="DE")
-    page = browser_page
-
+def _log_in(page, live_server, email: str, password: str) -> None:
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
 
-    page.goto(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
-    row = page.locator("tr.form-row", has_text="viewer@acme.de")
-    row.locator("select[name$='-role']").select_option(label="Editor")
-    page.click("input[name=_continue]")
-    page.wait_for_selector(".messagelist")
 
+def _set_role_on_members_list(page, email: str, role: str) -> None:
+    row = page.locator("#result_list tbody tr", has_text=email)
+    row.locator("select[name$='-role']").select_option(label=role)
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist, .errornote")
+
+
+def test_company_admin_grants_a_role_and_sees_it_in_the_access_view(live_server, browser_page):
+    logins = demo_setup()
+    company = Company.objects.get(name="Acme", country="DE")
+    page = browser_page
+    _log_in(page, live_server, *logins.scoped_staff)
+
+    page.goto(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
+    page.click("a.members-link")
+    _set_role_on_members_list(page, "viewer@acme.de", "Editor")
+    assert "changed successfully" in page.locator(".messagelist").inner_text()
+
+    page.goto(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
     access_row = page.locator(".access-view tr", has_text="viewer@acme.de")
-    assert "Editor (company)" in access_row.inner_text()
+    assert "Editor role in the whole company" in access_row.inner_text()
     membership = Membership.objects.get(user__email="viewer@acme.de", company=company, team=None)
     assert membership.role.slug == "editor"
+
+
+def test_finding1_superuser_changes_a_members_role_from_the_team_page(
+    live_server, browser_page
+):
+    logins = demo_setup()
+    company = Company.objects.get(name="Acme", country="DE")
+    platform = company.teams.get(name="Platform")
+    page = browser_page
+    _log_in(page, live_server, *logins.superuser)
+
+    page.goto(f"{live_server.url}/admin/rbac/team/{platform.pk}/change/")
+    link = page.locator("a.members-link")
+    assert link.inner_text() == "Members (2)"
+    link.click()
+    assert "Members of Acme (DE) › Platform" in page.locator("h1").inner_text()
+    _set_role_on_members_list(page, "editor@acme.de", "Viewer")
+    assert "changed successfully" in page.locator(".messagelist").inner_text()
+    membership = Membership.objects.get(user__email="editor@acme.de", team=platform)
+    assert membership.role.slug == "viewer"
+
+
+def test_finding4_company_admins_refused_grant_is_one_error_and_nothing_saved(
+    live_server, browser_page
+):
+    logins = demo_setup()
+    company = Company.objects.get(name="Acme", country="DE")
+    page = browser_page
+    _log_in(page, live_server, *logins.scoped_staff)
+
+    page.goto(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
+    page.click("a.members-link")
+    _set_role_on_members_list(page, "viewer@acme.de", "Owner")
+    errors = page.locator(".errornote, .errorlist").all_inner_texts()
+    assert any("You cannot grant Owner (rank 5)" in text for text in errors)
+    assert page.locator(".messagelist .success").count() == 0
+    membership = Membership.objects.get(user__email="viewer@acme.de", company=company, team=None)
+    assert membership.role.slug == "viewer"
