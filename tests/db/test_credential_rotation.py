@@ -25,6 +25,7 @@ from django.db.utils import ConnectionHandler
 from backoffice import db_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST_SETTINGS = "backoffice.settings.test"
 ROLES_SQL = ROOT / "ansible" / "roles" / "db_roles" / "files" / "db-roles.sql"
 
 
@@ -46,7 +47,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    """A throw-away PostgreSQL on 127.0.0.1 that asks for passwords (postgres: trust on its socket)."""
+    """A throw-away PostgreSQL on 127.0.0.1 that asks for passwords (its socket trusts postgres)."""
     bindir = _postgres_bindir()
     if bindir is None:
         pytest.skip("no PostgreSQL server binaries (initdb) on this machine")
@@ -216,7 +217,7 @@ def test_the_password_mode_leaves_django_alone_and_a_pool_is_refused():
 
 @pytest.fixture
 def roles_database(server):
-    """A database with the roles of ansible/roles/db_roles, applied twice (it must be idempotent)."""
+    """A database with ansible/roles/db_roles's roles, applied twice (it must be idempotent)."""
     with admin(server) as conn:
         conn.execute("DROP DATABASE IF EXISTS bo_roles")
         conn.execute("CREATE DATABASE bo_roles")
@@ -249,7 +250,7 @@ def test_migrations_run_as_the_migrator_and_the_app_only_reads_and_writes_rows(
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"},
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": TEST_SETTINGS},
         capture_output=True,
         text=True,
     )
