@@ -1,5 +1,7 @@
-# Instance profile of the app servers: the app may reach only its own bucket,
-# its own database secret (and the key that encrypts both), and pull its own image.
+# Instance profile of the app servers: the app may reach only its own bucket (and
+# the key that encrypts it), log in to the database as its own least-privilege
+# user with IAM authentication, and pull its own image. It cannot read the RDS
+# master secret, nor log in as the migrator.
 
 data "aws_iam_policy_document" "ec2_assume" {
   statement {
@@ -36,9 +38,10 @@ data "aws_iam_policy_document" "app" {
   }
 
   statement {
-    sid       = "ReadOwnDatabaseSecret"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [aws_db_instance.main.master_user_secret[0].secret_arn]
+    # A token per new connection (backoffice/db_credentials.py): nothing to rotate.
+    sid       = "ConnectAsAppUser"
+    actions   = ["rds-db:connect"]
+    resources = [local.db_app_user_arn]
   }
 
   statement {

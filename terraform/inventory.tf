@@ -19,7 +19,10 @@ locals {
         app_db_host                = aws_db_instance.main.address
         app_db_port                = aws_db_instance.main.port
         app_db_name                = aws_db_instance.main.db_name
-        app_db_secret_arn          = aws_db_instance.main.master_user_secret[0].secret_arn
+        app_db_user                = var.db_app_user
+        app_db_migrator_user       = var.db_migrator_user
+        app_db_auth                = var.db_iam_authentication ? "iam" : "password"
+        db_master_secret_arn       = aws_db_instance.main.master_user_secret[0].secret_arn
         app_image_repository       = aws_ecr_repository.app.repository_url
         nginx_lb_public_ip         = aws_eip.lb.public_ip
       }

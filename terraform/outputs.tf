@@ -14,8 +14,13 @@ output "db_address" {
 }
 
 output "db_secret_arn" {
-  description = "Secrets Manager secret holding the RDS master credentials."
+  description = "Secrets Manager secret holding the RDS master credentials (operators only: ansible/db_roles.yml)."
   value       = aws_db_instance.main.master_user_secret[0].secret_arn
+}
+
+output "db_migrate_policy_arn" {
+  description = "Attach to the deploy identity (the role or group that runs ansible): lets it log in as the migrator."
+  value       = aws_iam_policy.db_migrate.arn
 }
 
 output "bucket_name" {

@@ -171,6 +171,34 @@ variable "db_allocated_storage" {
   }
 }
 
+variable "db_iam_authentication" {
+  description = "IAM database authentication: the app and the migrator log in with tokens minted per connection (no password to rotate). Turn off only with a plan for the credentials (docs/deploy.md)."
+  type        = bool
+  default     = true
+}
+
+variable "db_app_user" {
+  description = "PostgreSQL role the app servers connect as (rows only, no DDL); created by ansible/db_roles.yml."
+  type        = string
+  default     = "backoffice_app"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{2,62}$", var.db_app_user))
+    error_message = "db_app_user must be a plain lowercase PostgreSQL identifier."
+  }
+}
+
+variable "db_migrator_user" {
+  description = "PostgreSQL role that owns the schema and runs migrations; created by ansible/db_roles.yml."
+  type        = string
+  default     = "backoffice_migrator"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{2,62}$", var.db_migrator_user)) && var.db_migrator_user != var.db_app_user
+    error_message = "db_migrator_user must be a plain lowercase PostgreSQL identifier other than db_app_user."
+  }
+}
+
 variable "db_multi_az" {
   description = "Run a standby in the second availability zone (recommended for prod)."
   type        = bool

@@ -9,6 +9,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
@@ -231,7 +237,7 @@ run "security_groups_allow_only_the_intended_paths" {
   }
 }
 
-run "instance_profile_reaches_only_own_bucket_and_secret" {
+run "instance_profile_reaches_only_own_bucket_and_database_user" {
   command = apply
 
   assert {
@@ -239,13 +245,47 @@ run "instance_profile_reaches_only_own_bucket_and_secret" {
       for s in data.aws_iam_policy_document.app.statement : [
         for r in s.resources : r == "*" ? s.actions == toset(["ecr:GetAuthorizationToken"]) : contains([
           aws_s3_bucket.files.arn, "${aws_s3_bucket.files.arn}/*",
-          aws_db_instance.main.master_user_secret[0].secret_arn,
+          local.db_app_user_arn,
           aws_kms_key.main.arn, aws_ecr_repository.app.arn,
         ], r)
       ]
     ]))
-    error_message = "the app role may only touch its bucket, its secret, its key and its image"
+    error_message = "the app role may only touch its bucket, its database user, its key and its image"
   }
+
+  assert {
+    condition     = endswith(local.db_app_user_arn, "/backoffice_app") && strcontains(local.db_app_user_arn, ":rds-db:eu-west-1:123456789012:dbuser:")
+    error_message = "the app may connect only as backoffice_app"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.app.statement : [
+        for a in s.actions : !startswith(a, "secretsmanager:")
+      ]
+    ]))
+    error_message = "the app servers must not read the RDS master secret"
+  }
+
+  assert {
+    condition     = aws_db_instance.main.iam_database_authentication_enabled
+    error_message = "IAM database authentication must be on by default"
+  }
+
+  assert {
+    condition     = one(data.aws_iam_policy_document.db_migrate.statement).resources == toset([local.db_migrator_user_arn]) && local.db_migrator_user_arn != local.db_app_user_arn
+    error_message = "the migrate policy is for the migrator user only"
+  }
+}
+
+run "rejects_the_same_user_for_app_and_migrator" {
+  command = plan
+
+  variables {
+    db_migrator_user = "backoffice_app"
+  }
+
+  expect_failures = [var.db_migrator_user]
 }
 
 run "more_app_servers_when_app_count_grows" {
