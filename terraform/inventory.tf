@@ -5,7 +5,9 @@
 #   none   - only writes the inventory
 
 locals {
-  jump_host = "${local.ssh_user}@${aws_eip.lb.public_ip}"
+  # SSH reaches the app servers through the first load balancer (docs/deploy.md:
+  # "SSH or SSM"); if it is down, point ProxyJump at the second one.
+  jump_host = "${local.ssh_user}@${aws_eip.lb[0].public_ip}"
   ssh_user  = "admin" # default user of the Debian AMIs
 
   inventory = {
@@ -24,14 +26,22 @@ locals {
         app_db_auth                = var.db_iam_authentication ? "iam" : "password"
         db_master_secret_arn       = aws_db_instance.main.master_user_secret[0].secret_arn
         app_image_repository       = aws_ecr_repository.app.repository_url
-        nginx_lb_public_ip         = aws_eip.lb.public_ip
+        nginx_lb_public_ip         = aws_eip.lb[0].public_ip
+        lb_subnet_cidrs            = aws_subnet.public[*].cidr_block
+        app_domain                 = var.domain_name
+        nginx_lb_tls_bucket        = aws_s3_bucket.ops.bucket
+        nginx_lb_tls_prefix        = local.tls_prefix
       }
       children = {
         lb = {
           hosts = {
-            (aws_instance.lb.tags.Name) = {
-              ansible_host = aws_eip.lb.public_ip
-              private_ip   = aws_instance.lb.private_ip
+            for index, server in aws_instance.lb : server.tags.Name => {
+              ansible_host      = aws_eip.lb[index].public_ip
+              private_ip        = server.private_ip
+              public_ip         = aws_eip.lb[index].public_ip
+              availability_zone = server.availability_zone
+              # Staggered maintenance: never both at once (roles/common).
+              maintenance_slot = index
             }
           }
         }
@@ -54,7 +64,7 @@ resource "terraform_data" "ansible" {
   # Re-run whenever a server is added, removed or replaced.
   triggers_replace = {
     app = aws_instance.app[*].id
-    lb  = aws_instance.lb.id
+    lb  = aws_instance.lb[*].id
   }
 
   provisioner "local-exec" {

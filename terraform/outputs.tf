@@ -1,6 +1,6 @@
-output "lb_public_ip" {
-  description = "Elastic IP of the nginx load balancer: point the DNS record here."
-  value       = aws_eip.lb.public_ip
+output "lb_public_ips" {
+  description = "Elastic IPs of the two nginx load balancers (primary first); Route 53 failover records point at them when route53_zone_id is set."
+  value       = aws_eip.lb[*].public_ip
 }
 
 output "app_private_ips" {

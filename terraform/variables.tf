@@ -271,3 +271,37 @@ variable "ansible_mode" {
     error_message = "ansible_mode must be apply, render or none."
   }
 }
+
+variable "domain_name" {
+  description = "Public host name of the back-office (e.g. backoffice.example.com); empty = no DNS records, no certificate."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.domain_name == "" || can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.domain_name))
+    error_message = "domain_name must be a lowercase DNS name or empty."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name: failover records, health checks, DNS-01 certificates. Empty = manage DNS elsewhere (no failover)."
+  type        = string
+  default     = ""
+}
+
+variable "alarm_email" {
+  description = "Address subscribed to the alarm topic (confirm the subscription e-mail); empty = subscribe later."
+  type        = string
+  default     = ""
+}
+
+variable "app_log_retention_days" {
+  description = "Days CloudWatch keeps application and nginx logs."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.app_log_retention_days)
+    error_message = "app_log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90)."
+  }
+}
