@@ -296,12 +296,18 @@ variable "alarm_email" {
 }
 
 variable "app_log_retention_days" {
-  description = "Days CloudWatch keeps application and nginx logs."
+  description = "Days CloudWatch keeps application and nginx logs (a year: access logs answer questions long after the fact)."
   type        = number
-  default     = 90
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.app_log_retention_days)
     error_message = "app_log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90)."
   }
+}
+
+variable "db_connections_alarm" {
+  description = "Alarm when RDS connections exceed this; db.t4g.small allows about 200 (docs/deploy.md, pool sizing)."
+  type        = number
+  default     = 160
 }
