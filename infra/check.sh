@@ -352,7 +352,7 @@ EOF
         | "$INFRA_VENV/bin/python" -c 'import json,sys; d=json.load(sys.stdin); print(len(d["app"]["hosts"]), len(d["lb"]["hosts"]))')" \
         || { fail "the inventory written by Terraform is not readable by Ansible"; return; }
     echo "inventory written from the outputs: app hosts / lb hosts = $hosts"
-    [[ "$hosts" == "3 1" ]] || { fail "expected 3 app hosts and 1 lb in the inventory, got $hosts"; return; }
+    [[ "$hosts" == "3 2" ]] || { fail "expected 3 app hosts and 2 lbs in the inventory, got $hosts"; return; }
 
     servers=$(grep -c '^ *server .*# ' "$render_dir/lb/conf.d/backoffice-upstreams.conf" || true)
     echo "load balancer upstreams re-rendered:"

@@ -126,3 +126,14 @@ def test_an_unreachable_server_is_not_ready(files):
     gone = "    server 127.0.0.1:1 max_fails=3;  # gone\n}"
     files["source.conf"].write_text(source.replace("}", gone))
     assert check(files, "--fall", "1")["gone"] is True
+
+
+def test_the_log_gets_a_summary_with_the_unhealthy_count(apps, files, tmp_path):
+    log = tmp_path / "health.log"
+    health.LAST_LOG[0] = float("-inf")
+    apps[0].readyz_status = 503
+    check(files, "--fall", "1", "--log", str(log))
+    check(files, "--fall", "1", "--log", str(log))  # no change within the minute: no line
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["unhealthy_count"] == 1 and lines[0]["unhealthy"] == ["app-1"]

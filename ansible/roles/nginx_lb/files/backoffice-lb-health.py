@@ -14,6 +14,11 @@ server out, it takes none out for health: nginx then serves what it can and the
 unhealthy-hosts alarm says why. Standard library only (Debian's python3).
 
     backoffice-lb-health --source F --live F --keep-out F --state F [--once | --interval S]
+                         [--log F]
+
+With --log, a JSON line (with unhealthy_count) is appended on every change and at least
+once a minute: the CloudWatch agent ships it, a metric filter turns it into the
+UnhealthyHosts metric, and a missing heartbeat is an alarm too.
 """
 
 from __future__ import annotations
@@ -126,6 +131,9 @@ def check_once(args, state: dict) -> dict:
     return summary
 
 
+LAST_LOG = [float("-inf")]
+
+
 def run(args) -> int:
     with open(args.state + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the service and Ansible's --once take turns
@@ -137,8 +145,14 @@ def run(args) -> int:
         summary = check_once(args, state)
         with open(args.state, "w") as handle:
             json.dump(state, handle)
+    summary["unhealthy_count"] = len(summary["unhealthy"])
+    summary["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if summary["changed"] or args.once:
         print(json.dumps(summary), flush=True)
+    if args.log and (summary["changed"] or time.monotonic() - LAST_LOG[0] >= 60):
+        with open(args.log, "a") as handle:
+            handle.write(json.dumps(summary) + "\n")
+        LAST_LOG[0] = time.monotonic()
     return 0
 
 
@@ -154,6 +168,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rise", type=int, default=2)
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--once", action="store_true")
+    parser.add_argument("--log", help="append JSON summaries here (changes, and once a minute)")
     args = parser.parse_args(argv)
     if args.once:
         return run(args)
