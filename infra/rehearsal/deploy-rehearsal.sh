@@ -3,7 +3,10 @@
 # migrations as the migrator, one server at a time drained on the LB, restarted,
 # gated on /readyz, put back) runs against two app servers, each in its own
 # network namespace, behind the LB nginx, while load that touches the database
-# (/readyz and the API's documents list) runs with no client retries.
+# (/readyz and the API's documents list) runs with no client retries. Then a
+# bad deploy (the new version never becomes ready) must stop at the first
+# server with it drained and the lock kept, a second deploy must refuse, and
+# the roll-back with -e deploy_lock_break=true must bring both back.
 #
 # What is real: the playbooks and roles (app, nginx_lb, deploy_lock, migrate),
 # the nginx configurations they render (LB and per-server), the LB health
@@ -203,6 +206,12 @@ print(raw)
 ')
 }
 
+stop_load() {
+    touch "$WORK/stop-load"
+    wait "$1" || true
+    cat "$WORK/load.out"
+}
+
 main() {
     [[ $EUID -eq 0 ]] || { log "needs root for network namespaces"; return 3; }
     [[ -n "$PG_BIN" ]] || { log "no PostgreSQL server binaries"; return 3; }
@@ -246,16 +255,35 @@ main() {
     sleep 3
 
     # The deploy under load: a new tag, so every server restarts, one at a time.
-    playbook deploy.yml -e app_image_tag=r2 || { touch "$WORK/stop-load"; wait "$load_pid" || true; tail -40 "$WORK/ansible.log"; cat "$WORK/load.out"; return 1; }
+    playbook deploy.yml -e app_image_tag=r2 || { stop_load "$load_pid"; tail -40 "$WORK/ansible.log"; return 1; }
+    for app in "${APPS[@]}"; do
+        grep -q 'APP_IMAGE=rehearsal:r2' "$WORK/$app/image.env" || { log "$app does not run r2"; stop_load "$load_pid"; return 1; }
+    done
+    [[ ! -e "$WORK/lb/deploy-lock" ]] || { log "the deploy lock was not released"; stop_load "$load_pid"; return 1; }
+    log "both servers run r2; the deploy lock is released"
+
+    # A bad deploy, still under load: r3 cannot start (no gunicorn worker), so
+    # /readyz never answers on the first server; the play must stop there with
+    # that server drained, the other serving, and the lock kept.
+    if playbook deploy.yml -e app_image_tag=r3 -e app_gunicorn_timeout=not-a-number -e app_health_retries=10; then
+        log "the broken deploy was not stopped"; stop_load "$load_pid"; return 1
+    fi
+    grep -q 'down;  # app-1' "$WORK/lb/render/lb/conf.d/backoffice-upstreams.conf" \
+        && grep -q 'APP_IMAGE=rehearsal:r2' "$WORK/app-2/image.env" \
+        || { log "after the broken deploy app-1 should be drained and app-2 on r2"; stop_load "$load_pid"; return 1; }
+    log "broken r3 stopped at app-1 (drained), app-2 serves r2"
+    if playbook deploy.yml -e app_image_tag=r2; then
+        log "a deploy ran while the failed one held the lock"; stop_load "$load_pid"; return 1
+    fi
+    log "the next deploy refused: the failed deploy holds the lock"
+    playbook deploy.yml -e app_image_tag=r2 -e deploy_lock_break=true || { stop_load "$load_pid"; tail -40 "$WORK/ansible.log"; return 1; }
+    grep -q 'APP_IMAGE=rehearsal:r2' "$WORK/app-1/image.env" || { log "app-1 was not rolled back"; stop_load "$load_pid"; return 1; }
+    ! grep -q 'down;' "$WORK/lb/render/lb/conf.d/backoffice-upstreams.conf" || { log "a server is still out"; stop_load "$load_pid"; return 1; }
+    log "rolled back to r2 with -e deploy_lock_break=true: both servers in rotation"
     sleep 2
     touch "$WORK/stop-load"
     local load_rc=0
     wait "$load_pid" || load_rc=$?
-    for app in "${APPS[@]}"; do
-        grep -q 'APP_IMAGE=rehearsal:r2' "$WORK/$app/image.env" || { log "$app does not run r2"; return 1; }
-    done
-    [[ ! -e "$WORK/lb/deploy-lock" ]] || { log "the deploy lock was not released"; return 1; }
-    log "both servers run r2; the deploy lock is released"
     log "playbooks that ran: $(cut -d' ' -f1 "$WORK/playbooks-ran" | sort | uniq -c | tr '\n' ' ')"
     log "requests per upstream in the LB access log:"
     grep -o 'upstream=[0-9.:]*' "$WORK/lb/render/lb/backoffice-lb.access.log" | sort | uniq -c | sed 's/^/rehearsal:   /' || true
