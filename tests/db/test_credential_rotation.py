@@ -278,3 +278,29 @@ def test_migrations_run_as_the_migrator_and_the_app_only_reads_and_writes_rows(
         assert owner == "backoffice_migrator"
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             migrator.execute("CREATE ROLE intruder")
+
+
+def production_settings(**env):
+    base = {
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://backoffice_app@db.example.internal:5432/backoffice",
+        "AWS_STORAGE_BUCKET_NAME": "bucket",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    probe = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CREDENTIALS'], d['AWS_REGION'], d.get('PASSWORD') or '-')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env={**base, **env}, capture_output=True, text=True
+    )
+
+
+def test_production_settings_choose_iam_from_the_environment():
+    iam = production_settings(DATABASE_AUTH="iam", AWS_REGION="eu-west-1")
+    assert iam.stdout.split() == ["iam", "eu-west-1", "-"], iam.stderr
+    migrator = production_settings(DATABASE_AUTH="password", DATABASE_PASSWORD="token&=%")
+    assert migrator.stdout.split() == ["password", "None", "token&=%"], migrator.stderr
+    bogus = production_settings(DATABASE_AUTH="secret")
+    assert bogus.returncode != 0 and "DATABASE_AUTH must be one of" in bogus.stderr
