@@ -43,8 +43,6 @@ locals {
               private_ip        = server.private_ip
               public_ip         = aws_eip.lb[index].public_ip
               availability_zone = server.availability_zone
-              # Staggered maintenance: never both at once (roles/common).
-              maintenance_slot = index
             }
           }
         }
