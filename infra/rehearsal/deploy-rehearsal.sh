@@ -38,7 +38,8 @@ WORK="$(cd "$WORK" && pwd)"
 log() { printf 'rehearsal: %s\n' "$*"; }
 
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-PG_DIR="$WORK/pg"
+# Not under WORK: its parents may be private to root, and PostgreSQL runs as postgres.
+PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/bo-rehearsal-pg.XXXXXX")"
 PG_PORT=""
 AS_PG=()
 [[ $EUID -eq 0 ]] && AS_PG=(runuser -u postgres --)
@@ -55,6 +56,7 @@ cleanup() {
     [[ -f "$WORK/lb/render/lb/nginx.pid" ]] && nginx -c "$WORK/lb/render/lb/nginx.conf" -s stop 2>/dev/null
     ip link del "$BRIDGE" 2>/dev/null
     [[ -d "$PG_DIR/data" ]] && "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1
+    rm -rf "$PG_DIR"
 }
 trap cleanup EXIT
 
@@ -84,10 +86,10 @@ network() {
 
 database() {
     # A PostgreSQL of our own on the bridge, with the production roles.
-    mkdir -p "$PG_DIR"
     [[ $EUID -eq 0 ]] && chown postgres "$PG_DIR"
     PG_PORT="$(free_port)"
-    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --no-sync --auth-local=trust --auth-host=reject >"$WORK/initdb.log" 2>&1
+    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --no-sync --auth-local=trust --auth-host=reject \
+        >"$WORK/initdb.log" 2>&1 || { log "initdb failed:"; tail -5 "$WORK/initdb.log"; return 1; }
     # The servers' subnet logs in without a password: it stands for IAM tokens.
     echo "host all backoffice_app,backoffice_migrator $NET.0/24 trust" >>"$PG_DIR/data/pg_hba.conf"
     "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
