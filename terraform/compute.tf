@@ -25,10 +25,14 @@ locals {
   root_volume_encryption = true
 }
 
+# Two nginx load balancers, one per zone; Route 53 failover records send clients
+# to the first while its health check passes, else to the second (dns.tf).
 resource "aws_instance" "lb" {
+  count = 2
+
   ami                         = var.ami_id
   instance_type               = var.lb_instance_type
-  subnet_id                   = aws_subnet.public[0].id
+  subnet_id                   = aws_subnet.public[count.index].id
   vpc_security_group_ids      = [aws_security_group.lb.id]
   key_name                    = aws_key_pair.deploy.key_name
   iam_instance_profile        = aws_iam_instance_profile.lb.name
@@ -50,7 +54,7 @@ resource "aws_instance" "lb" {
     delete_on_termination = true
   }
 
-  tags = { Name = "${local.name}-lb", Role = "lb" }
+  tags = { Name = "${local.name}-lb-${count.index + 1}", Role = "lb" }
 
   lifecycle {
     ignore_changes = [ami]
@@ -58,11 +62,24 @@ resource "aws_instance" "lb" {
 }
 
 resource "aws_eip" "lb" {
+  count = 2
+
   domain   = "vpc"
-  instance = aws_instance.lb.id
-  tags     = { Name = "${local.name}-lb" }
+  instance = aws_instance.lb[count.index].id
+  tags     = { Name = "${local.name}-lb-${count.index + 1}" }
 
   depends_on = [aws_internet_gateway.main]
+}
+
+# The single load balancer of earlier versions becomes the first of the two.
+moved {
+  from = aws_instance.lb
+  to   = aws_instance.lb[0]
+}
+
+moved {
+  from = aws_eip.lb
+  to   = aws_eip.lb[0]
 }
 
 resource "aws_instance" "app" {

@@ -42,11 +42,47 @@ data "aws_iam_policy_document" "kms" {
   }
 }
 
+data "aws_iam_policy_document" "kms_services" {
+  #checkov:skip=CKV_AWS_111:A key policy: "*" is this key; CloudTrail's use is bound to this account's trails by encryption context.
+  #checkov:skip=CKV_AWS_356:A key policy: "*" is this key, not every resource.
+  source_policy_documents = [data.aws_iam_policy_document.kms.json]
+
+  # CloudTrail encrypts the trail's files in the ops bucket with this key.
+  statement {
+    sid       = "CloudTrailEncrypt"
+    actions   = ["kms:GenerateDataKey*", "kms:DescribeKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudtrail.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+      values   = ["arn:aws:cloudtrail:*:${data.aws_caller_identity.current.account_id}:trail/*"]
+    }
+  }
+
+  # CloudWatch alarms publish to the encrypted alarm topic.
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
 resource "aws_kms_key" "main" {
   description             = "${local.name}: RDS, secrets, S3 objects and images"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
+  policy                  = data.aws_iam_policy_document.kms_services.json
 }
 
 resource "aws_kms_alias" "main" {

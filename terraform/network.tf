@@ -68,37 +68,66 @@ resource "aws_route_table_association" "public" {
   route_table_id = aws_route_table.public.id
 }
 
-# One NAT gateway keeps cost down; the app servers need it only for package
-# updates and image pulls, not to serve traffic.
+# One NAT gateway per zone: a zone outage must not cut the other zone's app
+# servers off from package mirrors, ECR, SSM and CloudWatch (the NAT gateway is
+# a zonal resource). Costs about 35 USD a month more than a single one.
 resource "aws_eip" "nat" {
+  count = 2
+
   domain = "vpc"
-  tags   = { Name = "${local.name}-nat" }
+  tags   = { Name = "${local.name}-nat-${local.azs[count.index]}" }
 
   depends_on = [aws_internet_gateway.main]
 }
 
 resource "aws_nat_gateway" "main" {
-  allocation_id = aws_eip.nat.id
-  subnet_id     = aws_subnet.public[0].id
-  tags          = { Name = local.name }
+  count = 2
+
+  allocation_id = aws_eip.nat[count.index].id
+  subnet_id     = aws_subnet.public[count.index].id
+  tags          = { Name = "${local.name}-${local.azs[count.index]}" }
 }
 
 resource "aws_route_table" "private" {
+  count = 2
+
   vpc_id = aws_vpc.main.id
-  tags   = { Name = "${local.name}-private" }
+  tags   = { Name = "${local.name}-private-${local.azs[count.index]}" }
 }
 
 resource "aws_route" "private_nat" {
-  route_table_id         = aws_route_table.private.id
+  count = 2
+
+  route_table_id         = aws_route_table.private[count.index].id
   destination_cidr_block = "0.0.0.0/0"
-  nat_gateway_id         = aws_nat_gateway.main.id
+  nat_gateway_id         = aws_nat_gateway.main[count.index].id
 }
 
 resource "aws_route_table_association" "private" {
   count = 2
 
   subnet_id      = aws_subnet.private[count.index].id
-  route_table_id = aws_route_table.private.id
+  route_table_id = aws_route_table.private[count.index].id
+}
+
+moved {
+  from = aws_eip.nat
+  to   = aws_eip.nat[0]
+}
+
+moved {
+  from = aws_nat_gateway.main
+  to   = aws_nat_gateway.main[0]
+}
+
+moved {
+  from = aws_route_table.private
+  to   = aws_route_table.private[0]
+}
+
+moved {
+  from = aws_route.private_nat
+  to   = aws_route.private_nat[0]
 }
 
 # S3 traffic from the app servers stays inside AWS (and costs no NAT traffic).
@@ -106,7 +135,7 @@ resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.main.id
   service_name      = "com.amazonaws.${var.region}.s3"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [aws_route_table.private.id]
+  route_table_ids   = aws_route_table.private[*].id
   tags              = { Name = "${local.name}-s3" }
 }
 

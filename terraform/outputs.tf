@@ -1,6 +1,6 @@
-output "lb_public_ip" {
-  description = "Elastic IP of the nginx load balancer: point the DNS record here."
-  value       = aws_eip.lb.public_ip
+output "lb_public_ips" {
+  description = "Elastic IPs of the two nginx load balancers (primary first); Route 53 failover records point at them when route53_zone_id is set."
+  value       = aws_eip.lb[*].public_ip
 }
 
 output "app_private_ips" {
@@ -14,8 +14,13 @@ output "db_address" {
 }
 
 output "db_secret_arn" {
-  description = "Secrets Manager secret holding the RDS master credentials."
+  description = "Secrets Manager secret holding the RDS master credentials (operators only: ansible/db_roles.yml)."
   value       = aws_db_instance.main.master_user_secret[0].secret_arn
+}
+
+output "db_migrate_policy_arn" {
+  description = "Attach to the deploy identity (the role or group that runs ansible): lets it log in as the migrator."
+  value       = aws_iam_policy.db_migrate.arn
 }
 
 output "bucket_name" {

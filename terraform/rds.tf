@@ -96,7 +96,7 @@ resource "aws_db_instance" "main" {
   final_snapshot_identifier = "${local.name}-final"
 
   auto_minor_version_upgrade          = true
-  iam_database_authentication_enabled = true
+  iam_database_authentication_enabled = var.db_iam_authentication
   enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
 
   performance_insights_enabled          = true

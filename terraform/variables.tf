@@ -171,6 +171,34 @@ variable "db_allocated_storage" {
   }
 }
 
+variable "db_iam_authentication" {
+  description = "IAM database authentication: the app and the migrator log in with tokens minted per connection (no password to rotate). Turn off only with a plan for the credentials (docs/deploy.md)."
+  type        = bool
+  default     = true
+}
+
+variable "db_app_user" {
+  description = "PostgreSQL role the app servers connect as (rows only, no DDL); created by ansible/db_roles.yml."
+  type        = string
+  default     = "backoffice_app"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{2,62}$", var.db_app_user))
+    error_message = "db_app_user must be a plain lowercase PostgreSQL identifier."
+  }
+}
+
+variable "db_migrator_user" {
+  description = "PostgreSQL role that owns the schema and runs migrations; created by ansible/db_roles.yml."
+  type        = string
+  default     = "backoffice_migrator"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{2,62}$", var.db_migrator_user)) && var.db_migrator_user != var.db_app_user
+    error_message = "db_migrator_user must be a plain lowercase PostgreSQL identifier other than db_app_user."
+  }
+}
+
 variable "db_multi_az" {
   description = "Run a standby in the second availability zone (recommended for prod)."
   type        = bool
@@ -242,4 +270,44 @@ variable "ansible_mode" {
     condition     = contains(["apply", "render", "none"], var.ansible_mode)
     error_message = "ansible_mode must be apply, render or none."
   }
+}
+
+variable "domain_name" {
+  description = "Public host name of the back-office (e.g. backoffice.example.com); empty = no DNS records, no certificate."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.domain_name == "" || can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.domain_name))
+    error_message = "domain_name must be a lowercase DNS name or empty."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name: failover records, health checks, DNS-01 certificates. Empty = manage DNS elsewhere (no failover)."
+  type        = string
+  default     = ""
+}
+
+variable "alarm_email" {
+  description = "Address subscribed to the alarm topic (confirm the subscription e-mail); empty = subscribe later."
+  type        = string
+  default     = ""
+}
+
+variable "app_log_retention_days" {
+  description = "Days CloudWatch keeps application and nginx logs (a year: access logs answer questions long after the fact)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.app_log_retention_days)
+    error_message = "app_log_retention_days must be a value CloudWatch Logs accepts (e.g. 30, 90)."
+  }
+}
+
+variable "db_connections_alarm" {
+  description = "Alarm when RDS connections exceed this; db.t4g.small allows about 200 (docs/deploy.md, pool sizing)."
+  type        = number
+  default     = 160
 }

@@ -1,5 +1,7 @@
 """Production: every secret from the environment, nothing insecure by default."""
 
+from backoffice import db_credentials
+
 from .base import *  # noqa: F403
 from .base import AWS_STORAGE_BUCKET_NAME, DATABASES
 from .env import env, env_list, env_required, refuse_to_start
@@ -10,6 +12,19 @@ if not AWS_STORAGE_BUCKET_NAME:
     env_required("AWS_STORAGE_BUCKET_NAME", "production keeps documents in S3.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     refuse_to_start("DATABASE_URL points at SQLite: production runs on PostgreSQL.")
+
+# How the app authenticates to PostgreSQL (backoffice/db_credentials.py). On RDS: "iam", a
+# token minted per new connection from the instance profile, so DATABASE_URL carries a
+# user (backoffice_app) and no password, and a rotation has nothing to strand.
+# DATABASE_PASSWORD, when set, is the password (the migrator's token, given to the one-off
+# migration container by the deploy), kept out of the URL it would have to be quoted in.
+DATABASE_AUTH = env("DATABASE_AUTH", db_credentials.PASSWORD)
+if DATABASE_AUTH not in db_credentials.MODES:
+    refuse_to_start(f"DATABASE_AUTH must be one of {db_credentials.MODES}, not {DATABASE_AUTH!r}.")
+DATABASES["default"]["CREDENTIALS"] = DATABASE_AUTH
+DATABASES["default"]["AWS_REGION"] = env("AWS_REGION") or env("AWS_DEFAULT_REGION")
+if env("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = env("DATABASE_PASSWORD")
 
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")

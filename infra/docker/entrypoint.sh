@@ -1,37 +1,24 @@
 #!/bin/sh
 # Container entrypoint for the back-office image.
 #   serve        gunicorn on $PORT (default)
-#   migrate      apply database migrations once, then exit (one host per deploy)
+#   migrate      apply database migrations once under an advisory lock, then exit
+#                (one host per deploy, as the migrator role)
 #   manage ARGS  any other manage.py command
 #   anything else is executed as given
 set -eu
 
-# On the servers the database password is not in any file: the RDS-managed
-# secret is read at start with the instance profile, so a password rotation
-# needs only a (rolling) restart. DATABASE_URL, when set, wins.
-if [ -z "${DATABASE_URL:-}" ] && [ -n "${DATABASE_SECRET_ARN:-}" ]; then
-    DATABASE_URL="$(python3 - <<'PY'
-import json
+# On the servers no secret is in any file. The Django secret key is read here,
+# once, from an SSM SecureString parameter with the instance profile (it changes
+# only when an operator rotates it, followed by a rolling restart). The database
+# needs no secret: the app logs in with an IAM token minted per new connection
+# (backoffice/db_credentials.py). DJANGO_SECRET_KEY, when set, wins.
+if [ -z "${DJANGO_SECRET_KEY:-}" ] && [ -n "${DJANGO_SECRET_KEY_PARAMETER:-}" ]; then
+    DJANGO_SECRET_KEY="$(python3 -c '
 import os
-from urllib.parse import quote
-
 import boto3
-
-secret = json.loads(
-    boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DATABASE_SECRET_ARN"])["SecretString"]
-)
-print(
-    "postgres://{}:{}@{}:{}/{}?sslmode=require".format(
-        quote(secret["username"], safe=""),
-        quote(secret["password"], safe=""),
-        os.environ["DATABASE_HOST"],
-        os.environ.get("DATABASE_PORT", "5432"),
-        os.environ.get("DATABASE_NAME", "backoffice"),
-    )
-)
-PY
-)"
-    export DATABASE_URL
+print(boto3.client("ssm").get_parameter(Name=os.environ["DJANGO_SECRET_KEY_PARAMETER"], WithDecryption=True)["Parameter"]["Value"])
+')"
+    export DJANGO_SECRET_KEY
 fi
 
 case "${1:-serve}" in
@@ -57,7 +44,17 @@ serve)
         --error-logfile -
     ;;
 migrate)
-    exec python3 manage.py migrate --noinput
+    # Under a PostgreSQL advisory lock held by the migrating connection itself:
+    # a second migration (another deploy, another host) waits for the first.
+    exec python3 -c '
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", ["backoffice-migrate"])
+call_command("migrate", interactive=False)
+'
     ;;
 manage)
     shift

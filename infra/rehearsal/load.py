@@ -12,7 +12,10 @@ gets no response at all. RFC 9110 (9.2.2) lets a client retry an idempotent
 request then, and browsers do so silently; this loop retries once on a fresh
 connection in exactly that case and reports the count as ``retried_stale``.
 Anything else (an HTTP error, a timeout, a failure on a fresh connection) is a
-failure.
+failure. With --no-retry nothing is ever retried (the real-playbook rehearsal);
+--fresh opens a new connection per request, as a client without keep-alive does.
+--also PATH adds paths requested in turn with the URL's (e.g. a database-backed
+list), --header NAME:VALUE adds a header (e.g. an API key).
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--max-requests", type=int, default=60000)
     parser.add_argument("--stop-file", default="")
+    parser.add_argument("--also", action="append", default=[], help="another path, in turn")
+    parser.add_argument("--header", action="append", default=[], help="NAME:VALUE")
+    parser.add_argument("--no-retry", action="store_true", help="never retry, not even stale")
+    parser.add_argument("--fresh", action="store_true", help="a new connection per request")
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument(
         "--rate", type=float, default=400.0, help="requests per second, all threads together"
@@ -61,7 +68,10 @@ def main() -> int:
         print(f"load: refusing {args.url}: only http on the loopback interface", file=sys.stderr)
         return 2
     port = parts.port or 80
-    path = parts.path or "/"
+    paths = [parts.path or "/", *args.also]
+    extra_headers = dict(item.split(":", 1) for item in args.header)
+    per_path = {item: [0, 0] for item in paths}
+    turn = [0]
 
     lock = threading.Lock()
     latencies: list[float] = []
@@ -90,6 +100,9 @@ def main() -> int:
             pause = next_slot - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+            with lock:
+                path = paths[turn[0] % len(paths)]
+                turn[0] += 1
             started = time.perf_counter()
             problem = ""
             for attempt in (1, 2):
@@ -97,13 +110,14 @@ def main() -> int:
                 try:
                     if conn is None:
                         conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
-                    conn.request(
-                        "GET", path, headers={"Host": host, "User-Agent": "rehearsal-load"}
-                    )
+                    headers = {"Host": host, "User-Agent": "rehearsal-load", **extra_headers}
+                    if args.fresh:
+                        headers["Connection"] = "close"
+                    conn.request("GET", path, headers=headers)
                     response = conn.getresponse()
                     response.read()
                     problem = "" if response.status == 200 else f"HTTP {response.status}"
-                    if response.getheader("Connection", "").lower() == "close":
+                    if args.fresh or response.getheader("Connection", "").lower() == "close":
                         conn.close()
                         conn = None
                     break
@@ -112,7 +126,7 @@ def main() -> int:
                     if conn is not None:
                         conn.close()
                     conn = None
-                    if reused and attempt == 1:
+                    if reused and attempt == 1 and not args.no_retry:
                         with lock:
                             retried[0] += 1
                         continue
@@ -126,8 +140,10 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
+                per_path[path][0] += 1
                 if problem:
-                    failures.append(problem)
+                    failures.append(f"{path}: {problem}")
+                    per_path[path][1] += 1
         if conn is not None:
             conn.close()
 
@@ -155,6 +171,8 @@ def main() -> int:
             kinds[item] = kinds.get(item, 0) + 1
         for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
             print(f"load: failure x{count}: {kind}")
+    for item, (sent, failed) in per_path.items():
+        print(f"load: path {item} requests {sent} failed {failed}")
     print(f"retried_stale {retried[0]}")
     print(f"requests {total}")
     print(f"p99_ms {1000 * percentile(ordered, 99):.1f}")

@@ -9,6 +9,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
   mock_data "aws_iam_policy_document" {
     defaults = {
       json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
@@ -49,6 +55,18 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_eip" {
+    defaults = {
+      public_ip = "198.51.100.10"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:123456789012:backoffice-prod-alarms"
+    }
+  }
+
   mock_resource "aws_ecr_repository" {
     defaults = {
       arn = "arn:aws:ecr:eu-west-1:123456789012:repository/backoffice-prod"
@@ -69,14 +87,14 @@ run "instances_require_imdsv2_and_encrypt_root_volumes" {
 
   assert {
     condition = alltrue([
-      for i in concat(aws_instance.app, [aws_instance.lb]) :
+      for i in concat(aws_instance.app, aws_instance.lb) :
       i.metadata_options[0].http_tokens == "required" && i.metadata_options[0].http_put_response_hop_limit == 2
     ])
     error_message = "every instance must require IMDSv2 tokens with hop limit 2"
   }
 
   assert {
-    condition     = alltrue([for i in concat(aws_instance.app, [aws_instance.lb]) : i.root_block_device[0].encrypted])
+    condition     = alltrue([for i in concat(aws_instance.app, aws_instance.lb) : i.root_block_device[0].encrypted])
     error_message = "every root volume must be encrypted"
   }
 
@@ -96,8 +114,18 @@ run "instances_require_imdsv2_and_encrypt_root_volumes" {
   }
 
   assert {
-    condition     = aws_eip.lb.instance == aws_instance.lb.id
-    error_message = "the load balancer must carry the Elastic IP"
+    condition     = length(aws_instance.lb) == 2 && alltrue([for i, eip in aws_eip.lb : eip.instance == aws_instance.lb[i].id])
+    error_message = "each of the two load balancers must carry its Elastic IP"
+  }
+
+  assert {
+    condition     = aws_instance.lb[0].subnet_id == aws_subnet.public[0].id && aws_instance.lb[1].subnet_id == aws_subnet.public[1].id
+    error_message = "the two load balancers must live in the two zones' public subnets"
+  }
+
+  assert {
+    condition     = length(aws_nat_gateway.main) == 2 && aws_nat_gateway.main[1].subnet_id == aws_subnet.public[1].id && aws_route.private_nat[1].nat_gateway_id == aws_nat_gateway.main[1].id && aws_route_table_association.private[1].route_table_id == aws_route_table.private[1].id
+    error_message = "each zone's private subnet must leave through its own zone's NAT gateway"
   }
 
   assert {
@@ -231,7 +259,7 @@ run "security_groups_allow_only_the_intended_paths" {
   }
 }
 
-run "instance_profile_reaches_only_own_bucket_and_secret" {
+run "instance_profile_reaches_only_own_bucket_and_database_user" {
   command = apply
 
   assert {
@@ -239,13 +267,47 @@ run "instance_profile_reaches_only_own_bucket_and_secret" {
       for s in data.aws_iam_policy_document.app.statement : [
         for r in s.resources : r == "*" ? s.actions == toset(["ecr:GetAuthorizationToken"]) : contains([
           aws_s3_bucket.files.arn, "${aws_s3_bucket.files.arn}/*",
-          aws_db_instance.main.master_user_secret[0].secret_arn,
+          local.db_app_user_arn, local.secret_key_parameter_arn,
           aws_kms_key.main.arn, aws_ecr_repository.app.arn,
         ], r)
       ]
     ]))
-    error_message = "the app role may only touch its bucket, its secret, its key and its image"
+    error_message = "the app role may only touch its bucket, its database user, its key and its image"
   }
+
+  assert {
+    condition     = endswith(local.db_app_user_arn, "/backoffice_app") && strcontains(local.db_app_user_arn, ":rds-db:eu-west-1:123456789012:dbuser:")
+    error_message = "the app may connect only as backoffice_app"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.app.statement : [
+        for a in s.actions : !startswith(a, "secretsmanager:")
+      ]
+    ]))
+    error_message = "the app servers must not read the RDS master secret"
+  }
+
+  assert {
+    condition     = aws_db_instance.main.iam_database_authentication_enabled
+    error_message = "IAM database authentication must be on by default"
+  }
+
+  assert {
+    condition     = one(data.aws_iam_policy_document.db_migrate.statement).resources == toset([local.db_migrator_user_arn]) && local.db_migrator_user_arn != local.db_app_user_arn
+    error_message = "the migrate policy is for the migrator user only"
+  }
+}
+
+run "rejects_the_same_user_for_app_and_migrator" {
+  command = plan
+
+  variables {
+    db_migrator_user = "backoffice_app"
+  }
+
+  expect_failures = [var.db_migrator_user]
 }
 
 run "more_app_servers_when_app_count_grows" {
@@ -279,4 +341,83 @@ run "rejects_zero_backup_retention" {
   }
 
   expect_failures = [var.db_backup_retention_days]
+}
+
+run "failover_records_and_certificate_rights_when_a_zone_is_given" {
+  command = plan
+
+  variables {
+    domain_name     = "backoffice.example.com"
+    route53_zone_id = "Z0123456789ABC"
+  }
+
+  assert {
+    condition     = [for r in aws_route53_record.app : r.failover_routing_policy[0].type] == ["PRIMARY", "SECONDARY"]
+    error_message = "one PRIMARY and one SECONDARY failover record"
+  }
+
+  assert {
+    condition     = alltrue([for h in aws_route53_health_check.lb : h.resource_path == "/readyz" && h.type == "HTTPS" && h.fqdn == "backoffice.example.com"])
+    error_message = "each LB's health check must ask /readyz over HTTPS"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.lb_tls.statement :
+      toset(s.actions) == toset(["route53:ChangeResourceRecordSets"]) && anytrue([for c in s.condition : toset(c.values) == toset(["_acme-challenge.backoffice.example.com"])])
+    ])
+    error_message = "the LBs may change only the _acme-challenge record of the domain"
+  }
+}
+
+run "no_dns_records_without_a_zone" {
+  command = plan
+
+  assert {
+    condition     = length(aws_route53_record.app) == 0 && length(aws_route53_health_check.lb) == 0
+    error_message = "without route53_zone_id no records are made"
+  }
+}
+
+run "cloudtrail_records_document_reads_and_writes" {
+  command = plan
+
+  assert {
+    condition = anytrue([
+      for selector in aws_cloudtrail.main.event_selector : selector.read_write_type == "All" && anytrue([
+        for resource in selector.data_resource : resource.type == "AWS::S3::Object" && contains(resource.values, "${aws_s3_bucket.files.arn}/")
+      ])
+    ])
+    error_message = "CloudTrail must record S3 data events (reads and writes) of the documents bucket"
+  }
+
+  assert {
+    condition     = aws_cloudtrail.main.is_multi_region_trail && aws_cloudtrail.main.enable_log_file_validation
+    error_message = "the trail covers every region and signs its files"
+  }
+}
+
+run "alarms_go_to_the_topic_and_logs_expire" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      [for a in aws_cloudwatch_metric_alarm.rds : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+      [aws_cloudwatch_metric_alarm.lb_5xx_rate.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+      [aws_cloudwatch_metric_alarm.lb_latency.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+      [aws_cloudwatch_metric_alarm.unhealthy_hosts.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+      [aws_cloudwatch_metric_alarm.tls_certificate.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+    ]))
+    error_message = "every alarm notifies the SNS topic"
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.rds)) == toset(["cpu", "connections", "storage", "memory"])
+    error_message = "RDS CPU, connections, storage and memory are watched"
+  }
+
+  assert {
+    condition     = alltrue([for g in aws_cloudwatch_log_group.hosts : g.retention_in_days == 365])
+    error_message = "host logs have a retention"
+  }
 }
