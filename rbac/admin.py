@@ -30,6 +30,8 @@ from .models import (
     TeamUserObjectPermission,
     User,
 )
+from .pagination import IdsFirstPaginator
+from .search import IndexedSearchMixin
 from .two_factor import TwoFactorAdminLoginForm
 
 
@@ -177,7 +179,8 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(IndexedSearchMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdmin,
+                SimpleHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -187,6 +190,7 @@ class UserAdmin(StaffReadsSuperuserWritesMixin, DjangoUserAdmin, SimpleHistoryAd
     list_filter = ("is_active", "is_staff", "is_superuser", "email_verified")
     search_fields = ("email", "first_name", "last_name")
     show_full_result_count = False
+    paginator = IdsFirstPaginator
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("email", "password")}),

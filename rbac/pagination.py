@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 
 def slice_ids_first(queryset: QuerySet, start: int, stop: int) -> list:
@@ -37,8 +38,34 @@ def rows_in_order(queryset: QuerySet, ids: list) -> list:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+class CappedCount(int):
+    """A count that stopped at its cap: one more than the cap, shown as "1,000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self) - 1:,}+"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec if spec.endswith("s") or not spec else "")
+
+
 class IdsFirstPaginator(Paginator):
-    """Django's paginator, loading each page through `slice_ids_first`."""
+    """Django's paginator, loading each page through `slice_ids_first`, counting at most
+    `count_limit` rows.
+
+    Counting every match of a search in a million rows costs more than the page itself;
+    past the cap the count is `CappedCount(count_limit + 1)`, which reads "1,000+", and
+    the pages up to it are offered. `count_limit = None` counts everything.
+    """
+
+    count_limit: int | None = 1_000
+
+    @cached_property
+    def count(self) -> int:
+        limit = self.count_limit
+        if limit is None or not isinstance(self.object_list, QuerySet):
+            return super().count
+        counted = self.object_list.order_by()[: limit + 1].count()
+        return CappedCount(counted) if counted > limit else counted
 
     def page(self, number):
         number = self.validate_number(number)
