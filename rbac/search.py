@@ -23,7 +23,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 # Above this many matching rows of a related table, the ids stay in a subquery: a word
 # that common gains nothing from an index anyway.
-MAX_IDS = 2_000
+MAX_IDS = 10_000
 PREFIX_LOOKUPS = {"^": "istartswith", "=": "iexact"}
 
 

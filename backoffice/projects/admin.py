@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from rbac.admin import DirectPermissionAdmin, ObjectPermissionPagesMixin
 from rbac.admin_scoping import ScopedModelAdmin
 
+from .list_filters import DocumentKindFilter
 from .models import Document, DocumentUserObjectPermission, Project, ProjectUserObjectPermission
 
 
@@ -21,7 +22,7 @@ class DocumentAdmin(ObjectPermissionPagesMixin, ScopedModelAdmin):
     list_display = ("original_name", "company", "team", "project", "size", "uploaded_at",
                     "stored_at")
     list_select_related = ("company", "team", "project")
-    list_filter = ("content_type",)
+    list_filter = (DocumentKindFilter,)
     search_fields = ("original_name", "company__name", "legacy_key")
     autocomplete_fields = ("company", "team", "project", "uploaded_by")
     date_hierarchy = None

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         trigram_indexes({
             "rbac_user": ["email", "first_name", "last_name"],
-            "rbac_company": ["name", "legal_name"],
+            "rbac_company": ["name", "legal_name", "vat_number", "domain"],
             "rbac_team": ["name"],
         }),
     ]
