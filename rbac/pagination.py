@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
+
+# Python orders these as the database does; text follows the database's collation instead.
+SORTED_ALIKE = (
+    models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
+    models.DateTimeField, models.DateField, models.DecimalField, models.ForeignKey,
+)
 
 
 def slice_ids_first(queryset: QuerySet, start: int, stop: int) -> list:
@@ -70,13 +76,37 @@ class IdsFirstPaginator(Paginator):
     count_limit: int | None = 10_000
 
     @cached_property
-    def few_ids(self) -> list | None:
-        """Return the ids of every row when there are at most `count_limit`, else None."""
+    def _few(self) -> tuple[list, bool] | None:
+        """Return (the ids of every row, whether they are in the list's order) when there are
+        at most `count_limit` rows, else None.
+
+        When every sort key is a number, a date or a key, the ids are read with their sort
+        keys and sorted here, so no page needs the database to sort again.
+        """
         limit = self.count_limit
-        if limit is None or not isinstance(self.object_list, QuerySet):
+        rows = self.object_list
+        if limit is None or not isinstance(rows, QuerySet):
             return None
-        ids = list(self.object_list.order_by().values_list("pk", flat=True)[: limit + 1])
-        return ids if len(ids) <= limit else None
+        ordering = _ordering(rows)
+        fields = [_own_column(rows.model, item) for item in ordering]
+        in_order = bool(ordering) and all(isinstance(f, SORTED_ALIKE) for f in fields)
+        if not in_order:
+            ids = list(rows.order_by().values_list("pk", flat=True)[: limit + 1])
+            return (ids, False) if len(ids) <= limit else None
+        names = [item.lstrip("-") for item in ordering]
+        keyed = list(rows.order_by().values_list("pk", *names)[: limit + 1])
+        if len(keyed) > limit:
+            return None
+        # NULLs sort as the largest value on PostgreSQL, as the smallest on SQLite and MySQL.
+        nulls_large = connections[rows.db].vendor in {"postgresql", "oracle"}
+        for position in reversed(range(len(names))):  # stable sorts, last key first
+            keyed.sort(key=lambda row, i=position + 1: ((row[i] is None) == nulls_large, row[i]),
+                       reverse=ordering[position].startswith("-"))
+        return [row[0] for row in keyed], True
+
+    @property
+    def few_ids(self) -> list | None:
+        return self._few[0] if self._few is not None else None
 
     @cached_property
     def count(self) -> int:
@@ -92,9 +122,17 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
-        if self.few_ids is not None:
-            rows = sorted_without_index(rows.filter(pk__any_of=self.few_ids))
+        if self._few is not None:
+            ids, in_order = self._few
+            if in_order:
+                return self._get_page(rows_in_order(rows, ids[bottom:top]), number, self)
+            rows = sorted_without_index(rows.filter(pk__any_of=ids))
         return self._get_page(slice_ids_first(rows, bottom, top), number, self)
+
+
+def _ordering(queryset: QuerySet) -> list:
+    query = queryset.query
+    return list(query.order_by or (query.default_ordering and query.get_meta().ordering) or ())
 
 
 def sorted_without_index(queryset: QuerySet) -> QuerySet:
@@ -107,9 +145,7 @@ def sorted_without_index(queryset: QuerySet) -> QuerySet:
     """
     if connections[queryset.db].vendor != "postgresql":
         return queryset
-    query = queryset.query
-    ordering = list(query.order_by or (query.default_ordering and query.get_meta().ordering)
-                    or ())
+    ordering = _ordering(queryset)
     rewritten = []
     for item in ordering:
         field = _own_column(queryset.model, item)
@@ -129,6 +165,8 @@ def _own_column(model, item):
     if not isinstance(item, str):
         return None
     name = item.lstrip("-")
+    if name == "pk":
+        return model._meta.pk
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from .access import access_profile
 from .models import Company, CompanyUserObjectPermission, Membership, Team, User
-from .pagination import rows_in_order, slice_ids_first
+from .pagination import SORTED_ALIKE, rows_in_order, slice_ids_first
 from .principals import APIKeyPrincipal
 from .scopes import scope_lookups
 
@@ -91,11 +91,6 @@ def visible_page(*, user, queryset: QuerySet, start: int, stop: int, action: str
     return rows_in_order(queryset, [row[0] for row in rows[start:stop]])
 
 
-# Python orders these as the database does; text follows the database's collation instead.
-SORTED_ALIKE = (
-    models.AutoField, models.BigAutoField, models.IntegerField, models.BigIntegerField,
-    models.DateTimeField, models.DateField, models.DecimalField, models.ForeignKey,
-)
 
 
 def _sortable_here(queryset: QuerySet, fields: list[str]) -> bool:

@@ -9,7 +9,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 
 from backoffice.projects.models import Document, Project
 from rbac.models import Company, Membership, Team
-from rbac.search import indexed_search
+from rbac.search import indexed_search, searches_whole_tables
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -25,13 +25,16 @@ class StableOrderingFilter(OrderingFilter):
 
 class IndexedSearchFilter(SearchFilter):
     """`?search=`: every word must appear in one of the view's `search_fields`, as in the
-    admin, through the same trigram-indexed search (rbac.search)."""
+    admin, through the same trigram-indexed search (rbac.search) where the list is a
+    whole table."""
 
     def filter_queryset(self, request, queryset, view):
         search_fields = self.get_search_fields(view, request)
         terms = self.get_search_terms(request)
         if not search_fields or not terms:
             return queryset
+        if not searches_whole_tables(request.user):
+            return super().filter_queryset(request, queryset, view)
         searched = indexed_search(queryset, search_fields, " ".join(terms))
         if searched is None:
             return super().filter_queryset(request, queryset, view)

@@ -145,6 +145,11 @@ def test_paginator_counts_up_to_its_cap_and_says_so(world, monkeypatch):
     assert exact.count == User.objects.count() and not isinstance(exact.count, CappedCount)
 
 
+def test_only_a_superusers_whole_table_lists_search_related_tables_first(superuser):
+    assert search.searches_whole_tables(superuser) is True
+    assert search.searches_whole_tables(UserFactory(is_staff=True)) is False
+
+
 def test_capped_count_reads_as_a_lower_bound():
     assert f"{CappedCount(1001)} results" == "1,000+ results"
     assert f"{CappedCount(1001):,}" == "1,000+"
@@ -180,10 +185,14 @@ def test_paginator_pages_are_djangos_pages(world, monkeypatch, limit, ordering):
         assert [u.pk for u in ours.page(number)] == [u.pk for u in django.page(number)]
 
 
-def test_membership_pages_sorted_by_foreign_key_columns_match_djangos(world):
+@pytest.mark.parametrize("ordering", [("company_id", "team_id", "user_id", "-pk"),
+                                      ("-team_id", "created_at", "pk"), ("-created_at",)])
+def test_membership_pages_sorted_by_keys_and_dates_match_djangos(world, ordering):
+    """Sorted here, not by the database: NULL team ids first or last as the database does."""
     from django.core.paginator import Paginator
 
-    rows = Membership.objects.order_by("company_id", "team_id", "user_id", "-pk")
+    rows = Membership.objects.order_by(*ordering)
+    assert IdsFirstPaginator(rows, 2)._few[1] is True
     ours, django = IdsFirstPaginator(rows, 2), Paginator(rows, 2)
     assert ours.count == django.count
     for number in django.page_range:

@@ -83,3 +83,12 @@ def test_search_finds_members_by_email_and_stays_within_reach(world, api):
     assert [row["user"]["id"] for row in found.json()["results"]] == [viewer.pk]
     foreign = world.stranger.people["viewer"].email
     assert owner.get("/api/v1/memberships/", {"search": foreign}).json()["results"] == []
+
+
+def test_a_superusers_search_of_members_goes_through_the_indexed_search(world, api, superuser):
+    root = api(superuser)
+    viewer = world.ours.people["viewer"]
+    found = root.get("/api/v1/memberships/", {"search": viewer.email})
+    assert [row["user"]["id"] for row in found.json()["results"]] == [viewer.pk]
+    both = root.get("/api/v1/memberships/", {"search": "viewer example.test"}).json()["results"]
+    assert len(both) == 3  # the viewer of each of the three companies
