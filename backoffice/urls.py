@@ -8,9 +8,10 @@ from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, reverse
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from backoffice.api.permissions import APIDocsAccess
+from backoffice.api.schema_views import SchemaView
 from rbac.invitations import EveryonePasswordResetForm
 from rbac.token_views import TokenView
 
@@ -100,10 +101,13 @@ urlpatterns = [
     ),
     path("readyz", readyz, name="readyz"),
     path("api/", include("backoffice.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[APIDocsAccess]),
+    path("api/schema/", SchemaView.as_view(permission_classes=[APIDocsAccess]),
          name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", docs_page(SpectacularSwaggerSplitView.as_view(
         url_name="api-schema", permission_classes=[APIDocsAccess])), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# An unknown URL under /api/ answers the API's JSON error envelope; elsewhere Django's page.
+handler404 = "backoffice.api.exceptions.not_found"

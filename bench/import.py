@@ -12,10 +12,12 @@ the same rows can take on this machine. Each import is its own subprocess, so it
 wall time and peak RSS are its own.
 
     .venv/bin/python bench/import.py [--companies 20000] [--seed 1] [--keep-data DIR] [--keep]
+                                     [--db-prefix bench_import]
 
 PostgreSQL comes from BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 MariaDB from BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306). The three throwaway
-databases are dropped and created afresh on every run, and dropped at the end unless --keep.
+databases (bench_import_core, _portal and _unified; see --db-prefix) are dropped and
+created afresh on every run, and dropped at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -38,9 +40,7 @@ sys.path.insert(0, str(REPO))
 from permissions import DEFAULT_SERVER_URL, database_url, drop_database, recreate_database  # noqa: E402
 
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306"
-CORE_DB = "bench_import_core"
-PORTAL_DB = "bench_import_portal"
-UNIFIED_DB = "bench_import_unified"
+DB_PREFIX = "bench_import"  # the three databases: <prefix>_core, _portal, _unified
 MANIFEST = "bench-import.json"  # what a --keep-data folder was generated with
 FIRST_IMPORT_MAX_RESTORES = 3.0
 RERUN_MAX_RESTORES = 1.0
@@ -97,19 +97,24 @@ def drop_mysql_database(server_url: str, name: str) -> None:
                    check=True)
 
 
-def restore_core(server_url: str, dump: Path) -> float:
-    recreate_database(server_url, CORE_DB)
+def database_names(prefix: str) -> tuple[str, str, str]:
+    """Return the names of the core, portal and unified databases of a run."""
+    return f"{prefix}_core", f"{prefix}_portal", f"{prefix}_unified"
+
+
+def restore_core(server_url: str, dump: Path, name: str) -> float:
+    recreate_database(server_url, name)
     started = time.perf_counter()
-    subprocess.run(["psql", database_url(server_url, CORE_DB), "-v", "ON_ERROR_STOP=1", "-q",
+    subprocess.run(["psql", database_url(server_url, name), "-v", "ON_ERROR_STOP=1", "-q",
                     "-f", str(dump)], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def restore_portal(server_url: str, dump: Path) -> float:
-    recreate_mysql_database(server_url, PORTAL_DB)
+def restore_portal(server_url: str, dump: Path, name: str) -> float:
+    recreate_mysql_database(server_url, name)
     started = time.perf_counter()
     with dump.open("rb") as sql:
-        subprocess.run(mysql_command(server_url, PORTAL_DB), stdin=sql, check=True)
+        subprocess.run(mysql_command(server_url, name), stdin=sql, check=True)
     return time.perf_counter() - started
 
 
@@ -272,30 +277,50 @@ def stage(what: str) -> None:
 # --- main --------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: str) -> None:
-    loads = [load_average()]
+def prepare_sources(folder: Path, companies: int, seed: int, pg_server: str, mysql_server: str,
+                    prefix: str) -> tuple[dict[str, float], str, dict[str, str], list[str]]:
+    """Generate (or reuse) the data set, restore both dumps and migrate a fresh unified database.
+
+    Return the restore times, the unified database's URL, the environment to run
+    manage.py in, and the import_legacy arguments that read the restored sources.
+    """
+    core_db, portal_db, unified_db = database_names(prefix)
     stage(f"legacy data in {folder}")
     started = time.perf_counter()
-    if legacy_data(folder, args.companies, args.seed):
+    if legacy_data(folder, companies, seed):
         stage(f"  generated in {time.perf_counter() - started:.1f} s")
     else:
         stage("  reused (same companies and seed)")
 
     stage("restoring core.sql (psql)")
-    restore = {"core": restore_core(pg_server, folder / "core.sql")}
+    restore = {"core": restore_core(pg_server, folder / "core.sql", core_db)}
     stage(f"  {restore['core']:.1f} s; restoring portal.sql (mysql)")
-    restore["portal"] = restore_portal(mysql_server, folder / "portal.sql")
+    restore["portal"] = restore_portal(mysql_server, folder / "portal.sql", portal_db)
     stage(f"  {restore['portal']:.1f} s")
 
-    unified_url = database_url(pg_server, UNIFIED_DB)
-    recreate_database(pg_server, UNIFIED_DB)
+    unified_url = database_url(pg_server, unified_db)
+    recreate_database(pg_server, unified_db)
     env = django_environment(unified_url)
     stage("migrating the unified database (not timed)")
     manage("migrate", "--verbosity", "0", env=env)
 
-    portal_url = mysql_server.rstrip("/") + f"/{PORTAL_DB}"
-    arguments = ["--core", database_url(pg_server, CORE_DB), "--portal", portal_url,
+    portal_url = mysql_server.rstrip("/") + f"/{portal_db}"
+    arguments = ["--core", database_url(pg_server, core_db), "--portal", portal_url,
                  "--cognito", str(folder / "cognito-users.json")]
+    return restore, unified_url, env, arguments
+
+
+def drop_sources(pg_server: str, mysql_server: str, prefix: str, *, unified: bool) -> None:
+    core_db, portal_db, unified_db = database_names(prefix)
+    for name in (core_db, unified_db) if unified else (core_db,):
+        drop_database(pg_server, name)
+    drop_mysql_database(mysql_server, portal_db)
+
+
+def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: str) -> None:
+    loads = [load_average()]
+    restore, unified_url, env, arguments = prepare_sources(
+        folder, args.companies, args.seed, pg_server, mysql_server, args.db_prefix)
     if args.no_progress:
         arguments.append("--no-progress")
     loads.append(load_average())
@@ -327,6 +352,9 @@ def main() -> None:
                              "the data set of these --companies and --seed")
     parser.add_argument("--keep", action="store_true",
                         help="leave the three databases behind for inspection")
+    parser.add_argument("--db-prefix", default=DB_PREFIX,
+                        help="name the throwaway databases PREFIX_core, PREFIX_portal and "
+                             "PREFIX_unified (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no per-table progress bars from the importer on stderr")
     args = parser.parse_args()
@@ -342,9 +370,7 @@ def main() -> None:
                 run(args, Path(folder), pg_server, mysql_server)
     finally:
         if not args.keep:
-            for name in (CORE_DB, UNIFIED_DB):
-                drop_database(pg_server, name)
-            drop_mysql_database(mysql_server, PORTAL_DB)
+            drop_sources(pg_server, mysql_server, args.db_prefix, unified=True)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,24 @@ from django.utils.html import format_html, format_html_join
 
 from backoffice.projects.models import Document, Project
 from rbac.models import APIKey, Company, Membership, Team, User
+from rbac.pagination import IdsFirstPaginator
+from rbac.search import IndexedSearchMixin
 
 from .admin_csv import LegacyCSVImportViews
 from .exports import escape_formula
+from .list_filters import LegacyTableFilter
 from .merging import apply_same_decision
 from .models import ImportRun, LegacyRecord, ReviewPair
 from .resources import add_export_actions
 
 IMPORTED_MODELS = (Company, Team, User, Membership, Project, Document, APIKey)
+
+
+class LargeListMixin:
+    """Lists of up to a million rows: one capped count, pages chosen by id first."""
+
+    show_full_result_count = False
+    paginator = IdsFirstPaginator
 
 
 class ReadOnlyAdminMixin:
@@ -44,7 +54,7 @@ SHOWN_ROWS = 100
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportRunAdmin(LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "status", "started_by_name", "duration_s", "rejected_rows")
     list_filter = ("status",)
     fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
@@ -155,7 +165,7 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReviewPair)
-class ReviewPairAdmin(admin.ModelAdmin):
+class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
     list_display = ("__str__", "left_name", "right_name", "reason", "status", "decided_by")
     list_filter = ("status",)
     readonly_fields = ("left_source", "left_table", "left_legacy_id", "left_evidence",
@@ -244,10 +254,10 @@ class ReviewPairAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegacyRecord)
-class LegacyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LegacyRecordAdmin(IndexedSearchMixin, LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("source", "table", "legacy_id", "content_type", "object_id", "is_origin",
                     "updated_at")
-    list_filter = ("source", "table", "is_origin")
+    list_filter = ("source", LegacyTableFilter, "is_origin")
     search_fields = ("legacy_id",)
     list_select_related = ("content_type",)
 

@@ -35,6 +35,8 @@ from .models import (
     TeamUserObjectPermission,
     User,
 )
+from .pagination import IdsFirstPaginator
+from .search import IndexedSearchMixin
 from .two_factor import TwoFactorAdminLoginForm
 
 # The access view lists this many members; the members list has the rest.
@@ -170,8 +172,8 @@ class UserChangeForm(BaseUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdmin,
-                ChangeFormHistoryAdmin):
+class UserAdmin(IndexedSearchMixin, PersonAccessMixin, StaffReadsSuperuserWritesMixin,
+                DjangoUserAdmin, ChangeFormHistoryAdmin):
     # Staff see the people of their companies; changing a person, who may belong to
     # several companies, is for superusers.
     add_form = UserCreationForm
@@ -181,6 +183,7 @@ class UserAdmin(PersonAccessMixin, StaffReadsSuperuserWritesMixin, DjangoUserAdm
     list_filter = ("is_active", "is_staff", "is_superuser", "email_verified")
     search_fields = ("email", "first_name", "last_name")
     show_full_result_count = False
+    paginator = IdsFirstPaginator
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("email", "password")}),

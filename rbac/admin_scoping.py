@@ -22,6 +22,7 @@ from .access import access_profile
 from .models import Company, Role, Team, User
 from .pagination import IdsFirstPaginator
 from .scopes import scope_lookups, scope_of
+from .search import IndexedSearchMixin
 
 
 def _perm(model: type[models.Model], action: str) -> str:
@@ -34,8 +35,9 @@ def holds_anywhere(user, perm: str) -> bool:
     return bool(profile.companies_with(perm) or profile.teams_with(perm))
 
 
-class ScopedAdminMixin:
-    """Scope an admin for a company-governed model (one with a company foreign key)."""
+class ScopedAdminMixin(IndexedSearchMixin):
+    """Scope an admin for a company-governed model (one with a company foreign key);
+    searches use the trigram indexes (rbac.search)."""
 
     show_full_result_count = False  # no second COUNT over the whole table
     list_per_page = 50

@@ -29,7 +29,12 @@ class AnyOf(Lookup):
 
     def as_postgresql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+        # psycopg sends a list of small numbers as int2[] or int4[]: compared with a bigint
+        # column, PostgreSQL can neither hash the list nor estimate it well, and tests each
+        # row against every element (seconds for a few thousand ids). Typed as the column.
+        db_type = self.lhs.output_field.db_type(connection)
+        cast = f"::{db_type}[]" if db_type else ""
+        return f"{lhs} = ANY(%s{cast})", [*params, list(self.rhs)]
 
 
 def register() -> None:

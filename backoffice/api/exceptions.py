@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -38,6 +39,21 @@ def api_exception_handler(exc: Exception, context: dict):
         return None
     response.data = {"error": describe(exc, response.data)}
     return response
+
+
+API_PREFIX = "/api/"
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 view (handler404): the error envelope for an unknown URL under /api/,
+    Django's page elsewhere. A URL the API knows answers its own 404s through DRF."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse(
+            {"error": {"code": exceptions.NotFound.default_code,
+                       "message": str(exceptions.NotFound.default_detail), "details": None}},
+            status=404,
+        )
+    return defaults.page_not_found(request, exception)
 
 
 def describe(exc: exceptions.APIException, data) -> dict:

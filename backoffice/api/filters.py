@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django import forms
 from django_filters import rest_framework as filters
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from backoffice.projects.models import Document, Project
 from rbac.models import Company, Membership, Team
+from rbac.search import indexed_search, searches_whole_tables
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -20,6 +21,34 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
             ordering = [*ordering, "id"]
         return ordering
+
+
+class IndexedSearchFilter(SearchFilter):
+    """`?search=`: every word must appear in one of the view's `search_fields`, as in the
+    admin, through the same trigram-indexed search (rbac.search) where the list is a
+    whole table."""
+
+    def filter_queryset(self, request, queryset, view):
+        search_fields = self.get_search_fields(view, request)
+        terms = self.get_search_terms(request)
+        if not search_fields or not terms:
+            return queryset
+        if not searches_whole_tables(request.user):
+            return super().filter_queryset(request, queryset, view)
+        searched = indexed_search(queryset, search_fields, " ".join(terms))
+        if searched is None:
+            return super().filter_queryset(request, queryset, view)
+        return searched
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = ", ".join(field.lstrip("^=@$").replace("__", " ")
+                           for field in getattr(view, "search_fields", None) or ())
+        for parameter in parameters:
+            parameter["description"] = (
+                f"Words, each of which must appear (any case) in one of: {fields}."
+            )
+        return parameters
 
 
 class IdField(forms.IntegerField):

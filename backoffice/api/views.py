@@ -90,6 +90,7 @@ def _tables_read(view_class) -> tuple[str, ...]:
     if view_class.filterset_class is not None:
         paths += [f.field_name for f in view_class.filterset_class.base_filters.values()]
     paths += list(view_class.ordering_fields or ())
+    paths += [field.lstrip("^=@$") for field in getattr(view_class, "search_fields", ()) or ()]
     return list_cache.tables_read(view_class.model, paths)
 
 
@@ -140,6 +141,7 @@ class CompanyViewSet(
     model = Company
     serializer_class = s.CompanySerializer
     filterset_class = CompanyFilter
+    search_fields = ["name", "legal_name", "vat_number", "domain"]
     ordering_fields = ["id", "name", "country", "status", "created_at"]
 
     def perform_update(self, serializer):
@@ -161,6 +163,7 @@ class TeamViewSet(
     model = Team
     serializer_class = s.TeamSerializer
     filterset_class = TeamFilter
+    search_fields = ["name"]
     ordering_fields = ["id", "name", "company", "created_at"]
 
     def get_serializer_class(self):
@@ -197,6 +200,7 @@ class MembershipViewSet(
     selector = staticmethod(memberships_for_user)
     serializer_class = s.MembershipSerializer
     filterset_class = MembershipFilter
+    search_fields = ["user__email", "user__first_name", "user__last_name", "team__name"]
     ordering_fields = ["id", "created_at", "company", "user"]
 
     def get_serializer_class(self):
@@ -283,6 +287,7 @@ class ProjectViewSet(
     model = Project
     serializer_class = s.ProjectSerializer
     filterset_class = ProjectFilter
+    search_fields = ["code", "name"]
     ordering_fields = ["id", "code", "name", "status", "created_at"]
 
     def get_serializer_class(self):
@@ -330,6 +335,7 @@ class DocumentViewSet(
     model = Document
     serializer_class = s.DocumentSerializer
     filterset_class = DocumentFilter
+    search_fields = ["original_name"]
     ordering_fields = ["id", "uploaded_at", "original_name", "size"]
 
     def get_serializer_class(self):

@@ -6,6 +6,7 @@ from rbac.admin_access import WhoCanSeeMixin
 from rbac.admin_scoping import ScopedModelAdmin
 from rbac.admin_teams import TeamPickerMixin
 
+from .list_filters import DocumentKindFilter
 from .models import Document, DocumentUserObjectPermission, Project, ProjectUserObjectPermission
 
 
@@ -23,7 +24,7 @@ class DocumentAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin,
     list_display = ("original_name", "company", "team", "project", "size", "uploaded_at",
                     "stored_at")
     list_select_related = ("company", "team", "project")
-    list_filter = ("content_type",)
+    list_filter = (DocumentKindFilter,)
     search_fields = ("original_name", "company__name", "legacy_key")
     autocomplete_fields = ("company", "team", "project", "uploaded_by")
     date_hierarchy = None

@@ -240,6 +240,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "backoffice.api.filters.StableOrderingFilter",
+        "backoffice.api.filters.IndexedSearchFilter",
     ],
     # Limit/offset without COUNT: one extra row tells whether a next page exists.
     "DEFAULT_PAGINATION_CLASS": "backoffice.api.pagination.LimitOffsetNoCountPagination",

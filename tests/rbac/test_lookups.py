@@ -26,7 +26,7 @@ def test_any_of_is_one_parameter_on_postgresql_whatever_the_number_of_ids():
     query = Document.objects.filter(company_id__any_of=list(range(300))).query
     sql, params = query.sql_with_params()
     if connection.vendor == "postgresql":
-        assert "= ANY(%s)" in sql
+        assert "= ANY(%s::bigint[])" in sql  # typed as the column: hashed, well estimated
         assert params == (list(range(300)),)
     else:
         assert len(params) == 300
