@@ -13,8 +13,7 @@ import hashlib
 import tempfile
 import time
 import uuid
-from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,10 +29,12 @@ from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
-from backoffice.projects.models import Project
 from importers.legacy_schema import TABLES, System
-from importers.loader import FieldRules, Loader, Planned
+from importers.load.engine import Provenance
+from importers.load.run import Loader
+from importers.load.state import IdMaps, People, Scope
 from importers.models import ImportRun, LegacyRecord
 from importers.report import OUTCOMES, ImportReport
 from importers.sources import CSV_DIALECTS, CSVSource, SourceError
@@ -99,88 +100,61 @@ class OneTableSource:
         self.close()
 
 
-@dataclass
-class OneTableLoader(Loader):
-    """The loader, with the id maps of the tables not uploaded filled from provenance."""
+def _made_elsewhere(model: type[models.Model], system: str, table: str) -> Subquery:
+    """Return the pks of `model` objects that legacy rows of other tables also made."""
+    return Subquery(
+        LegacyRecord.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        .exclude(source=system, table=table)
+        .values("object_id")
+    )
 
-    table: str = ""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.system = (self.core or self.portal).system
-        maps = {
-            ("core", "organizations"): self.company_of, ("portal", "company"): self.company_of,
-            ("core", "departments"): self.team_of, ("portal", "team"): self.team_of,
-        }
-        for (system, table), target in maps.items():
-            for legacy_id, pk in self.prov.object_ids(system, table).items():
-                target[(system, int(legacy_id))] = pk
-        self.member = {int(i): pk for i, pk in self.prov.object_ids("portal", "member").items()}
-        self.file_of = {int(i): pk for i, pk in self.prov.object_ids("portal", "file").items()}
-        # Documents only need the user; roles, which need the place, are not uploadable.
-        self.core_user = {
-            int(i): (pk, None, None) for i, pk in self.prov.object_ids("core", "users").items()
-        }
-        places = {
-            pk: (pk, company, team) for pk, company, team in
-            Project.objects.values_list("pk", "company_id", "team_id")
-        }
-        self.project_of = {
-            int(i): places[pk] for i, pk in self.prov.object_ids("core", "projects").items()
-            if pk in places
-        }
-        self._people_from_other_tables()
-        self._roles_from_other_tables()
+def people_from_other_tables(system: str, table: str) -> People:
+    """Return what the other tables said about each person, as their users hold it now.
 
-    def _elsewhere(self, model: type) -> Subquery:
-        """Return the pks of `model` objects that legacy rows of other tables also made."""
-        return Subquery(
-            LegacyRecord.objects.filter(content_type=ContentType.objects.get_for_model(model))
-            .exclude(source=self.system, table=self.table)
-            .values("object_id")
-        )
+    Without it, a Portal upload would switch off a Core superuser or an active Core user.
+    """
+    people = People()
+    for email, active, verified, superuser, sub in User.objects.filter(
+        pk__in=_made_elsewhere(User, system, table)
+    ).values_list("email", "is_active", "email_verified", "is_superuser", "cognito_sub"):
+        key = email.lower()
+        facts = people.facts[key]
+        facts.core_active |= active
+        facts.email_verified |= verified
+        facts.superuser |= superuser
+        if sub:
+            people.claim_sub(key, sub)
+    return people
 
-    def _people_from_other_tables(self) -> None:
-        # What the other systems said about a person is what the user holds now: without
-        # it, a Portal upload would switch off a Core superuser or an active Core user.
-        for email, active, verified, superuser, sub in User.objects.filter(
-            pk__in=self._elsewhere(User)
-        ).values_list("email", "is_active", "email_verified", "is_superuser", "cognito_sub"):
-            key = email.lower()
-            facts = self.people[key]
-            facts.core_active |= active
-            facts.email_verified |= verified
-            facts.superuser |= superuser
-            if sub and facts.sub is None and self.sub_owner.setdefault(sub, key) == key:
-                facts.sub = sub
 
-    def _roles_from_other_tables(self) -> None:
-        ranks = dict(Role.objects.values_list("pk", "rank"))
-        self.held_elsewhere: dict[tuple[int, int, int | None], tuple[int, int]] = {
-            (user, company, team): (role, ranks[role]) for user, company, team, role in
-            Membership.objects.filter(pk__in=self._elsewhere(Membership)).values_list(
-                "user_id", "company_id", "team_id", "role_id")
-        }
+def roles_from_other_tables(system: str, table: str) -> dict[Scope, tuple[int, int]]:
+    """Return the (role, rank) held in each scope through the rows of other tables.
 
-    def write(
-        self, source: str, table: str, model: type[models.Model], planned: list[Planned],
-        key_map: dict[Hashable, int], rules: FieldRules, written: set[int] | None = None,
-    ) -> dict[str, int]:
-        # In a full run the highest role in a scope wins over every system's rows; here
-        # the other system's role is the one already held.
-        if model is Membership:
-            ranks = dict(Role.objects.values_list("pk", "rank"))
-            for p in planned:
-                held = self.held_elsewhere.get(p.key)
-                if held and held[1] > ranks[p.values["role_id"]]:
-                    self.report.conflict(
-                        "role_outranked", row=f"{source}.{table} #{p.legacy_id}",
-                        user=p.key[0], company=p.key[1], team=p.key[2],
-                        kept=held[0], dropped=p.values["role_id"],
-                        rule="several roles in one scope: the highest rank wins",
-                    )
-                    p.values["role_id"] = held[0]
-        return super().write(source, table, model, planned, key_map, rules, written)
+    In a whole import the highest role in a scope wins over every system's rows; in an
+    upload of one table, the other tables' role is the one already held.
+    """
+    ranks = dict(Role.objects.values_list("pk", "rank"))
+    return {
+        (user, company, team): (role, ranks[role]) for user, company, team, role in
+        Membership.objects.filter(pk__in=_made_elsewhere(Membership, system, table))
+        .values_list("user_id", "company_id", "team_id", "role_id")
+    }
+
+
+def one_table_loader(source: OneTableSource, report: ImportReport,
+                     history_user: User | None) -> Loader:
+    """Return the loader of one uploaded table, starting from what other tables imported."""
+    system, table = source.system, source.table
+    now = timezone.now()
+    return Loader(
+        core=source if system == "core" else None,
+        portal=source if system == "portal" else None,
+        cognito_path=None, report=report, history_user=history_user, now=now,
+        maps=IdMaps.from_provenance(Provenance(now)),
+        people=people_from_other_tables(system, table),
+        held_roles=roles_from_other_tables(system, table),
+    )
 
 
 def import_legacy_table(
@@ -194,12 +168,7 @@ def import_legacy_table(
     report = ImportReport(dry_run=dry_run)
     source = OneTableSource(CSVSource(system, folder), table)
     with transaction.atomic():
-        loader = OneTableLoader(
-            core=source if system == "core" else None,
-            portal=source if system == "portal" else None,
-            cognito_path=None, report=report, history_user=history_user, table=table,
-        )
-        loader.run()
+        one_table_loader(source, report, history_user).run()
         if dry_run:
             transaction.set_rollback(True)
     report.duration_s = time.monotonic() - started

@@ -55,6 +55,11 @@ def fold_text(text: str) -> str:
     return stripped.casefold()
 
 
+def plain_text(value: object) -> str:
+    """Return a value as text on one line, its runs of white space single spaces."""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
 # --------------------------------------------------------------------------- e-mail
 
 
