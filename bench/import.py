@@ -12,10 +12,13 @@ the same rows can take on this machine. Each import is its own subprocess, so it
 wall time and peak RSS are its own.
 
     .venv/bin/python bench/import.py [--companies 20000] [--seed 1] [--keep-data DIR] [--keep]
+                                     [--db-prefix bench_import]
 
 PostgreSQL comes from BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 MariaDB from BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306). The three throwaway
-databases are dropped and created afresh on every run, and dropped at the end unless --keep.
+databases (PREFIX_core, PREFIX_portal, PREFIX_unified; --db-prefix, so that two runs on one
+server do not meet) are dropped and created afresh on every run, and dropped at the end
+unless --keep.
 """
 
 from __future__ import annotations
@@ -38,13 +41,24 @@ sys.path.insert(0, str(REPO))
 from permissions import DEFAULT_SERVER_URL, database_url, drop_database, recreate_database  # noqa: E402
 
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306"
-CORE_DB = "bench_import_core"
-PORTAL_DB = "bench_import_portal"
-UNIFIED_DB = "bench_import_unified"
+DEFAULT_DB_PREFIX = "bench_import"
 MANIFEST = "bench-import.json"  # what a --keep-data folder was generated with
 FIRST_IMPORT_MAX_RESTORES = 3.0
 RERUN_MAX_RESTORES = 1.0
 RSS_LIMIT_MIB = 1024.0
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The names of the three throwaway databases of one run."""
+
+    core: str
+    portal: str
+    unified: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> Databases:
+        return cls(f"{prefix}_core", f"{prefix}_portal", f"{prefix}_unified")
 
 
 @dataclass
@@ -97,19 +111,19 @@ def drop_mysql_database(server_url: str, name: str) -> None:
                    check=True)
 
 
-def restore_core(server_url: str, dump: Path) -> float:
-    recreate_database(server_url, CORE_DB)
+def restore_core(server_url: str, name: str, dump: Path) -> float:
+    recreate_database(server_url, name)
     started = time.perf_counter()
-    subprocess.run(["psql", database_url(server_url, CORE_DB), "-v", "ON_ERROR_STOP=1", "-q",
+    subprocess.run(["psql", database_url(server_url, name), "-v", "ON_ERROR_STOP=1", "-q",
                     "-f", str(dump)], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def restore_portal(server_url: str, dump: Path) -> float:
-    recreate_mysql_database(server_url, PORTAL_DB)
+def restore_portal(server_url: str, name: str, dump: Path) -> float:
+    recreate_mysql_database(server_url, name)
     started = time.perf_counter()
     with dump.open("rb") as sql:
-        subprocess.run(mysql_command(server_url, PORTAL_DB), stdin=sql, check=True)
+        subprocess.run(mysql_command(server_url, name), stdin=sql, check=True)
     return time.perf_counter() - started
 
 
@@ -272,7 +286,8 @@ def stage(what: str) -> None:
 # --- main --------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: str) -> None:
+def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: str,
+        databases: Databases) -> None:
     loads = [load_average()]
     stage(f"legacy data in {folder}")
     started = time.perf_counter()
@@ -282,19 +297,19 @@ def run(args: argparse.Namespace, folder: Path, pg_server: str, mysql_server: st
         stage("  reused (same companies and seed)")
 
     stage("restoring core.sql (psql)")
-    restore = {"core": restore_core(pg_server, folder / "core.sql")}
+    restore = {"core": restore_core(pg_server, databases.core, folder / "core.sql")}
     stage(f"  {restore['core']:.1f} s; restoring portal.sql (mysql)")
-    restore["portal"] = restore_portal(mysql_server, folder / "portal.sql")
+    restore["portal"] = restore_portal(mysql_server, databases.portal, folder / "portal.sql")
     stage(f"  {restore['portal']:.1f} s")
 
-    unified_url = database_url(pg_server, UNIFIED_DB)
-    recreate_database(pg_server, UNIFIED_DB)
+    unified_url = database_url(pg_server, databases.unified)
+    recreate_database(pg_server, databases.unified)
     env = django_environment(unified_url)
     stage("migrating the unified database (not timed)")
     manage("migrate", "--verbosity", "0", env=env)
 
-    portal_url = mysql_server.rstrip("/") + f"/{PORTAL_DB}"
-    arguments = ["--core", database_url(pg_server, CORE_DB), "--portal", portal_url,
+    portal_url = mysql_server.rstrip("/") + f"/{databases.portal}"
+    arguments = ["--core", database_url(pg_server, databases.core), "--portal", portal_url,
                  "--cognito", str(folder / "cognito-users.json")]
     if args.no_progress:
         arguments.append("--no-progress")
@@ -327,24 +342,28 @@ def main() -> None:
                              "the data set of these --companies and --seed")
     parser.add_argument("--keep", action="store_true",
                         help="leave the three databases behind for inspection")
+    parser.add_argument("--db-prefix", default=DEFAULT_DB_PREFIX, metavar="PREFIX",
+                        help="name the throwaway databases PREFIX_core, PREFIX_portal and "
+                             f"PREFIX_unified (default: {DEFAULT_DB_PREFIX})")
     parser.add_argument("--no-progress", action="store_true",
                         help="no per-table progress bars from the importer on stderr")
     args = parser.parse_args()
     pg_server = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER_URL)
     mysql_server = os.environ.get("BENCH_MYSQL_URL", DEFAULT_MYSQL_URL)
+    databases = Databases.with_prefix(args.db_prefix)
 
     try:
         if args.keep_data:
             args.keep_data.mkdir(parents=True, exist_ok=True)
-            run(args, args.keep_data, pg_server, mysql_server)
+            run(args, args.keep_data, pg_server, mysql_server, databases)
         else:
             with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-                run(args, Path(folder), pg_server, mysql_server)
+                run(args, Path(folder), pg_server, mysql_server, databases)
     finally:
         if not args.keep:
-            for name in (CORE_DB, UNIFIED_DB):
+            for name in (databases.core, databases.unified):
                 drop_database(pg_server, name)
-            drop_mysql_database(mysql_server, PORTAL_DB)
+            drop_mysql_database(mysql_server, databases.portal)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from importers.load.run import Loader
 from importers.load.state import IdMaps, People, Scope
 from importers.models import ImportRun, LegacyRecord
 from importers.report import OUTCOMES, ImportReport
+from importers.runs import import_run_record
 from importers.sources import CSV_DIALECTS, CSVSource, SourceError
 from rbac.models import Membership, Role, User
 
@@ -337,10 +338,9 @@ class LegacyCSVImportViews:
         try:
             report = run_stored_upload(upload, dry_run=False, user=request.user)
         except SourceError as error:
-            ImportRun.objects.create(
+            import_run_record(
                 started_by=request.user, started_by_name=request.user.get_username(),
-                options=options, status=ImportRun.Status.FAILED, error=str(error),
-                duration_s=time.monotonic() - started,
+                options=options, error=str(error), duration_s=time.monotonic() - started,
             )
             messages.error(request, str(error))
             return HttpResponseRedirect(reverse("admin:importers_importrun_upload"))
@@ -348,10 +348,9 @@ class LegacyCSVImportViews:
             request.session[SESSION_KEY] = {
                 key: value for key, value in uploads.items() if key != str(token)}
             default_storage.delete(upload["path"])
-        run = ImportRun.objects.create(
+        run = import_run_record(
             started_by=request.user, started_by_name=request.user.get_username(),
-            options=options, status=ImportRun.Status.SUCCEEDED,
-            duration_s=report.duration_s, report=report.as_dict(),
+            options=options, duration_s=report.duration_s, report=report,
         )
         messages.success(request, f"{upload['name']} imported: {len(report.rejects)} rows "
                                   "rejected, see the run's report.")
