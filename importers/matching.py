@@ -1,6 +1,6 @@
 """Decide which legacy company rows are the same real company.
 
-The rules are SPEC.md's "What is the same real thing", in this order of precedence:
+The rules (docs/importer-matching.md), in this order of precedence:
 
 1. Vetoes: a person's ``different``; two different VAT numbers, two different domains,
    two different known countries.
