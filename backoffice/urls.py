@@ -10,8 +10,8 @@ from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice.api.permissions import APIDocsAccess
+from backoffice.api.token_views import TokenView
 from rbac.invitations import EveryonePasswordResetForm
-from rbac.token_views import TokenView
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
