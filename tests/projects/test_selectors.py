@@ -6,6 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from backoffice.projects import selectors, services
+from backoffice.projects.storage import s3_default_storage
 from rbac import services as rbac_services
 from tests.factories import CompanyFactory, DocumentFactory, ProjectFactory, UserFactory, role
 
@@ -35,5 +36,5 @@ def test_document_content_streams_a_stored_file_without_s3() -> None:
 
 def test_document_content_is_none_for_an_imported_document_without_s3() -> None:
     document = DocumentFactory(legacy_bucket="core-documents", legacy_key="k/a.pdf")
-    assert selectors.s3_default_storage() is None
+    assert s3_default_storage() is None
     assert selectors.document_content(document=document) is None
