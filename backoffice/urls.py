@@ -12,8 +12,8 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from backoffice.api.permissions import APIDocsAccess
 from backoffice.api.schema_views import SchemaView
+from backoffice.api.token_views import TokenView
 from rbac.invitations import EveryonePasswordResetForm
-from rbac.token_views import TokenView
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -109,7 +109,7 @@ def run(repetitions: int, logins: int) -> list[tuple[str, float, str]]:
     from django.contrib.auth import authenticate
     from django.test import Client, RequestFactory
 
-    from rbac.api_auth import APIKeyAuthentication, BearerTokenAuthentication
+    from backoffice.api.authentication import APIKeyAuthentication, BearerTokenAuthentication
     from rbac.hashers import sha256_hex
     from rbac.models import APIKey, Company, User
     from rbac.tokens import access_token_issue

@@ -1,6 +1,6 @@
 """Benchmark the legacy import against live sources, with restoring the dumps as yardstick.
 
-Generates the legacy data set (`importers.generator.generate_legacy`), restores Core's
+Generates the legacy data set (`legacy_fixtures.generator.generate_legacy`), restores Core's
 core.sql into a fresh PostgreSQL database and Portal's portal.sql into a fresh MariaDB
 database (timed: the reference), migrates a fresh unified database (not timed), then runs
 `manage.py import_legacy` against the two live databases and the Cognito export three times:
@@ -65,7 +65,7 @@ def legacy_data(folder: Path, companies: int, seed: int) -> bool:
     if manifest.exists() and all((folder / name).exists() for name in files):
         if json.loads(manifest.read_text()) == wanted:
             return False
-    from importers.generator import generate_legacy
+    from legacy_fixtures.generator import generate_legacy
 
     manifest.unlink(missing_ok=True)
     generate_legacy(companies=companies, out=folder, seed=seed)

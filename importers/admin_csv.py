@@ -13,8 +13,7 @@ import hashlib
 import tempfile
 import time
 import uuid
-from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,19 +27,21 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, models, transaction
 from django.db.models import Subquery
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from backoffice.projects.models import Project
 from importers.legacy_schema import TABLES, System
-from importers.loader import FieldRules, Loader, Planned, fingerprint
+from importers.load.engine import Provenance
+from importers.load.run import Loader
+from importers.load.state import IdMaps, People, Scope
 from importers.models import ImportRun, LegacyRecord
 from importers.report import OUTCOMES, ImportReport
+from importers.runs import import_run_record
 from importers.sources import CSV_DIALECTS, CSVSource, SourceError
-from rbac.models import Membership, Role, Team, User
+from importers.unique_clashes import ClashGuardWriter
+from rbac.models import Membership, Role, User
 
 RUN_IMPORT_PERMISSION = "importers.run_import"
 UPLOAD_FOLDER = "legacy-uploads"
@@ -104,233 +105,62 @@ class OneTableSource:
         self.close()
 
 
-@dataclass
-class OneTableLoader(Loader):
-    """The loader, with the id maps of the tables not uploaded filled from provenance."""
-
-    table: str = ""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.system = (self.core or self.portal).system
-        maps = {
-            ("core", "organizations"): self.company_of, ("portal", "company"): self.company_of,
-            ("core", "departments"): self.team_of, ("portal", "team"): self.team_of,
-        }
-        for (system, table), target in maps.items():
-            for legacy_id, pk in self.prov.object_ids(system, table).items():
-                target[(system, int(legacy_id))] = pk
-        self.member = {int(i): pk for i, pk in self.prov.object_ids("portal", "member").items()}
-        self.file_of = {int(i): pk for i, pk in self.prov.object_ids("portal", "file").items()}
-        # Documents only need the user; roles, which need the place, are not uploadable.
-        self.core_user = {
-            int(i): (pk, None, None) for i, pk in self.prov.object_ids("core", "users").items()
-        }
-        places = {
-            pk: (pk, company, team) for pk, company, team in
-            Project.objects.values_list("pk", "company_id", "team_id")
-        }
-        self.project_of = {
-            int(i): places[pk] for i, pk in self.prov.object_ids("core", "projects").items()
-            if pk in places
-        }
-        self._people_from_other_tables()
-        self._roles_from_other_tables()
-
-    def _elsewhere(self, model: type) -> Subquery:
-        """Return the pks of `model` objects that legacy rows of other tables also made."""
-        return Subquery(
-            LegacyRecord.objects.filter(content_type=ContentType.objects.get_for_model(model))
-            .exclude(source=self.system, table=self.table)
-            .values("object_id")
-        )
-
-    def _people_from_other_tables(self) -> None:
-        # What the other systems said about a person is what the user holds now: without
-        # it, a Portal upload would switch off a Core superuser or an active Core user.
-        for email, active, verified, superuser, sub in User.objects.filter(
-            pk__in=self._elsewhere(User)
-        ).values_list("email", "is_active", "email_verified", "is_superuser", "cognito_sub"):
-            key = email.lower()
-            facts = self.people[key]
-            facts.core_active |= active
-            facts.email_verified |= verified
-            facts.superuser |= superuser
-            if sub and facts.sub is None and self.sub_owner.setdefault(sub, key) == key:
-                facts.sub = sub
-
-    def _roles_from_other_tables(self) -> None:
-        ranks = dict(Role.objects.values_list("pk", "rank"))
-        self.held_elsewhere: dict[tuple[int, int, int | None], tuple[int, int]] = {
-            (user, company, team): (role, ranks[role]) for user, company, team, role in
-            Membership.objects.filter(pk__in=self._elsewhere(Membership)).values_list(
-                "user_id", "company_id", "team_id", "role_id")
-        }
-
-    def write(
-        self, source: str, table: str, model: type[models.Model], planned: list[Planned],
-        key_map: dict[Hashable, int], rules: FieldRules, written: set[int] | None = None,
-    ) -> dict[str, int]:
-        if model in UNIQUE_KEYS:
-            planned = self._without_clashes(source, table, model, planned, key_map, rules)
-        # In a full run the highest role in a scope wins over every system's rows; here
-        # the other system's role is the one already held.
-        if model is Membership:
-            ranks = dict(Role.objects.values_list("pk", "rank"))
-            for p in planned:
-                held = self.held_elsewhere.get(p.key)
-                if held and held[1] > ranks[p.values["role_id"]]:
-                    self.report.conflict(
-                        "role_outranked", row=f"{source}.{table} #{p.legacy_id}",
-                        user=p.key[0], company=p.key[1], team=p.key[2],
-                        kept=held[0], dropped=p.values["role_id"],
-                        rule="several roles in one scope: the highest rank wins",
-                    )
-                    p.values["role_id"] = held[0]
-        return super().write(source, table, model, planned, key_map, rules, written)
+def _made_elsewhere(model: type[models.Model], system: str, table: str) -> Subquery:
+    """Return the pks of `model` objects that legacy rows of other tables also made."""
+    return Subquery(
+        LegacyRecord.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        .exclude(source=system, table=table)
+        .values("object_id")
+    )
 
 
-    def _without_clashes(
-        self, source: str, table: str, model: type[models.Model], planned: list[Planned],
-        key_map: dict[Hashable, int], rules: FieldRules,
-    ) -> list[Planned]:
-        """Reject the rows that would give an object a unique value another object holds.
+def people_from_other_tables(system: str, table: str) -> People:
+    """Return what the other tables said about each person, as their users hold it now.
 
-        A full import writes every table, and its matching keeps such values apart; one
-        table alone meets values made elsewhere (a person holding a Cognito sub in the
-        back-office, a team renamed in Portal to a name its company already uses). Without
-        this, the database refuses the whole batch: the preview's 500 of issue 14.
-        """
-        keys = UNIQUE_KEYS[model]
-        names = sorted({name for key in keys for name in key.fields})
-        existing = self.prov.lookup(source, table, [p.legacy_id for p in planned])
-        writes: list[tuple[Planned, Hashable, dict[str, Any]]] = []
-        targets: dict[str, int | None] = {}
-        for p in planned:
-            record = existing.get(p.legacy_id)
-            if record is not None and record.fingerprint == fingerprint(p.row):
-                continue  # unchanged: nothing is written
-            target = record.object_id if record is not None else key_map.get(p.key)
-            targets[p.legacy_id] = target
-        held = {
-            row["pk"]: row for row in model._default_manager.filter(
-                pk__in=[t for t in targets.values() if t is not None]).values("pk", *names)
-        }
-        for p in planned:
-            if p.legacy_id not in targets:
-                continue
-            target = targets[p.legacy_id]
-            record = existing.get(p.legacy_id)
-            overwrite = target is None or (record is not None and record.is_origin)
-            values = _values_after(p.values, held.get(target, {}), names, rules, overwrite)
-            identity = target if target is not None else ("new", p.key or p.legacy_id)
-            writes.append((p, identity, values))
-        clashes = self._clashes(model, keys, writes)
-        if not clashes:
-            return planned
-        for legacy_id, reason in clashes.items():
-            self.report.reject(source, table, legacy_id, reason)
-        return [p for p in planned if p.legacy_id not in clashes]
-
-    @staticmethod
-    def _clashes(
-        model: type[models.Model], keys: tuple[UniqueKey, ...],
-        writes: list[tuple[Planned, Hashable, dict[str, Any]]],
-    ) -> dict[str, str]:
-        """Return, for each row that would break a unique key, why; first come, first kept."""
-        clashes: dict[str, str] = {}
-        held_by: dict[str, tuple[UniqueKey, Any, int]] = {}  # described once loaded
-        for key in keys:
-            wanted = {v for _, _, values in writes if (v := key.value(values)) is not None}
-            holders = key.holders(model, wanted)
-            claimed: dict[tuple, tuple[Hashable, str]] = {}
-            for p, identity, values in writes:
-                value = key.value(values)
-                if value is None or p.legacy_id in clashes or p.legacy_id in held_by:
-                    continue
-                holder = holders.get(value)
-                shown = values[key.fields[-1]]
-                if holder is not None and holder != identity:
-                    held_by[p.legacy_id] = (key, shown, holder)
-                elif value in claimed and claimed[value][0] != identity:
-                    clashes[p.legacy_id] = (
-                        f"its {key.label} {shown} is also that of row #{claimed[value][1]} "
-                        "of this file, which comes first")
-                else:
-                    claimed.setdefault(value, (identity, p.legacy_id))
-        described = model._default_manager.in_bulk({holder for _, _, holder in held_by.values()})
-        for legacy_id, (key, shown, holder) in held_by.items():
-            clashes[legacy_id] = (
-                f"its {key.label} {shown} already belongs to {key.owner_label} "
-                f"{described.get(holder, holder)}, which this file does not change")
-        return clashes
+    Without it, a Portal upload would switch off a Core superuser or an active Core user.
+    """
+    people = People()
+    for email, active, verified, superuser, sub in User.objects.filter(
+        pk__in=_made_elsewhere(User, system, table)
+    ).values_list("email", "is_active", "email_verified", "is_superuser", "cognito_sub"):
+        key = email.lower()
+        facts = people.facts[key]
+        facts.core_active |= active
+        facts.email_verified |= verified
+        facts.superuser |= superuser
+        if sub:
+            people.claim_sub(key, sub)
+    return people
 
 
-@dataclass(frozen=True)
-class UniqueKey:
-    """A unique constraint the loader's own matching of rows to objects does not cover."""
+def roles_from_other_tables(system: str, table: str) -> dict[Scope, tuple[int, int]]:
+    """Return the (role, rank) held in each scope through the rows of other tables.
 
-    label: str
-    owner_label: str
-    fields: tuple[str, ...]
-    folded: frozenset[str] = frozenset()  # compared case-insensitively, as Lower() does
-
-    def value(self, values: dict[str, Any]) -> tuple | None:
-        """Return the key of an object holding `values`, None where NULL or empty."""
-        parts = []
-        for name in self.fields:
-            part = values.get(name)
-            if part is None or part == "":
-                return None
-            parts.append(part.lower() if name in self.folded else part)
-        return tuple(parts)
-
-    def holders(self, model: type[models.Model], wanted: set[tuple]) -> dict[tuple, int]:
-        """Return the pk of the object that holds each of these key values now."""
-        if not wanted:
-            return {}
-        first = self.fields[0]
-        firsts = {value[0] for value in wanted}
-        queryset = model._default_manager.all()
-        if first in self.folded:
-            queryset = queryset.annotate(key_start=Lower(first)).filter(key_start__in=firsts)
-        else:
-            queryset = queryset.filter(**{f"{first}__in": firsts})
-        found = {}
-        for row in queryset.values("pk", *self.fields):
-            value = self.value(row)
-            if value in wanted:
-                found[value] = row["pk"]
-        return found
+    In a whole import the highest role in a scope wins over every system's rows; in an
+    upload of one table, the other tables' role is the one already held.
+    """
+    ranks = dict(Role.objects.values_list("pk", "rank"))
+    return {
+        (user, company, team): (role, ranks[role]) for user, company, team, role in
+        Membership.objects.filter(pk__in=_made_elsewhere(Membership, system, table))
+        .values_list("user_id", "company_id", "team_id", "role_id")
+    }
 
 
-UNIQUE_KEYS: dict[type[models.Model], tuple[UniqueKey, ...]] = {
-    User: (UniqueKey("e-mail address", "user", ("email",), frozenset({"email"})),
-           UniqueKey("Cognito sub", "user", ("cognito_sub",))),
-    Team: (UniqueKey("name", "team", ("company_id", "name"), frozenset({"name"})),),
-}
-
-
-def _values_after(
-    values: dict[str, Any], held: dict[str, Any], names: list[str], rules: FieldRules,
-    overwrite: bool,
-) -> dict[str, Any]:
-    """Return the values of `names` an object holds after a row is merged into it, as the
-    loader's field rules decide (Loader._apply)."""
-    after = {}
-    for name in names:
-        current = held.get(name)
-        if name not in values:
-            after[name] = current
-            continue
-        rule = rules.get(name, "fill")
-        if overwrite or rule == "set":
-            after[name] = values[name]
-        elif rule == "keep" or current not in (None, ""):
-            after[name] = current
-        else:
-            after[name] = values[name]
-    return after
+def one_table_loader(source: OneTableSource, report: ImportReport,
+                     history_user: User | None) -> Loader:
+    """Return the loader of one uploaded table, starting from what other tables imported."""
+    system, table = source.system, source.table
+    now = timezone.now()
+    return Loader(
+        core=source if system == "core" else None,
+        portal=source if system == "portal" else None,
+        cognito_path=None, report=report, history_user=history_user, now=now,
+        maps=IdMaps.from_provenance(Provenance(now)),
+        people=people_from_other_tables(system, table),
+        held_roles=roles_from_other_tables(system, table),
+        writer_class=ClashGuardWriter,
+    )
 
 
 def import_legacy_table(
@@ -344,12 +174,7 @@ def import_legacy_table(
     report = ImportReport(dry_run=dry_run)
     source = OneTableSource(CSVSource(system, folder), table)
     with transaction.atomic():
-        loader = OneTableLoader(
-            core=source if system == "core" else None,
-            portal=source if system == "portal" else None,
-            cognito_path=None, report=report, history_user=history_user, table=table,
-        )
-        loader.run()
+        one_table_loader(source, report, history_user).run()
         if dry_run:
             transaction.set_rollback(True)
     report.duration_s = time.monotonic() - started
@@ -570,9 +395,9 @@ class LegacyCSVImportViews:
         try:
             report = run_stored_upload(upload, dry_run=False, user=request.user)
         except (SourceError, DatabaseError) as error:
-            ImportRun.objects.create(
+            import_run_record(
                 started_by=request.user, started_by_name=request.user.get_username(),
-                options=options, status=ImportRun.Status.FAILED, error=_failure_text(error),
+                options=options, error=_failure_text(error),
                 duration_s=time.monotonic() - started,
             )
             messages.error(request, _failure_text(error))
@@ -581,10 +406,9 @@ class LegacyCSVImportViews:
             request.session[SESSION_KEY] = {
                 key: value for key, value in uploads.items() if key != str(token)}
             delete_upload(upload["path"])
-        run = ImportRun.objects.create(
+        run = import_run_record(
             started_by=request.user, started_by_name=request.user.get_username(),
-            options=options, status=ImportRun.Status.SUCCEEDED,
-            duration_s=report.duration_s, report=report.as_dict(),
+            options=options, duration_s=report.duration_s, report=report,
         )
         messages.success(request, f"{upload['name']} imported: {len(report.rejects)} rows "
                                   "rejected, see the run's report.")

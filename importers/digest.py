@@ -22,17 +22,27 @@ from importers.report import ImportReport, TableCounts
 from importers.sources import LegacySource, file_digest
 from rbac.models import Role
 
-# The modules whose code decides what a legacy row becomes.
-_CODE = ("legacy_schema", "loader", "matching", "normalize", "records", "sources")
+# The modules and packages whose code decides what a legacy row becomes.
+_CODE = ("legacy_schema", "load", "matching", "normalize", "records", "roles", "sources")
 RECORDS_KEY = "legacy_records"
+
+
+def _code_files() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    files: list[Path] = []
+    for name in _CODE:
+        if (here / name).is_dir():
+            files += sorted((here / name).rglob("*.py"))
+        else:
+            files.append(here / f"{name}.py")
+    return files
 
 
 @cache
 def _code_digest() -> str:
-    here = Path(__file__).resolve().parent
     sha = hashlib.sha256()
-    for name in _CODE:
-        sha.update((here / f"{name}.py").read_bytes())
+    for path in _code_files():
+        sha.update(path.read_bytes())
     return sha.hexdigest()
 
 

@@ -320,15 +320,6 @@ COGNITO_FIELDS: dict[str, str] = {
 }
 
 
-def legacy_table(system: System, name: str) -> Table:
-    """Return the table `name` of `system`, or raise KeyError naming the known tables."""
-    try:
-        return TABLES[system][name]
-    except KeyError:
-        known = ", ".join(TABLES.get(system, {})) or "none"
-        raise KeyError(f"{system} has no table {name!r} (known: {known})") from None
-
-
 def create_table_sql(table: Table) -> str:
     """Return the CREATE TABLE statement of `table` exactly as the legacy dump writes it."""
     if table.system == "core":

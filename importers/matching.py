@@ -1,6 +1,6 @@
 """Decide which legacy company rows are the same real company.
 
-The rules are SPEC.md's "What is the same real thing", in this order of precedence:
+The rules (docs/importer-matching.md), in this order of precedence:
 
 1. Vetoes: a person's ``different``; two different VAT numbers, two different domains,
    two different known countries.
@@ -46,7 +46,7 @@ __all__ = [
     "MatchResult",
     "Merge",
     "RecordKey",
-    "ReviewPair",
+    "CandidatePair",
     "ReviewReason",
     "SkippedBlock",
     "Verdict",
@@ -108,7 +108,9 @@ class ReviewReason(StrEnum):
 
 
 @dataclass(frozen=True)
-class ReviewPair:
+class CandidatePair:
+    """Two rows matching could not decide on: a person reviews them (`models.ReviewPair`)."""
+
     a: RecordKey
     b: RecordKey
     reason: ReviewReason
@@ -137,7 +139,7 @@ class SkippedBlock:
 class MatchResult:
     clusters: list[list[RecordKey]]  # every record exactly once, singletons included
     merges: list[Merge]
-    review_pairs: list[ReviewPair]
+    review_pairs: list[CandidatePair]
     skipped_blocks: list[SkippedBlock] = field(default_factory=list)
     ignored_decisions: list[Decision] = field(default_factory=list)  # about unknown rows
 
@@ -371,7 +373,7 @@ def match_companies(
     pairs.update(verdicts)
 
     edges: list[_Edge] = []
-    review: dict[tuple[RecordKey, RecordKey], ReviewPair] = {}
+    review: dict[tuple[RecordKey, RecordKey], CandidatePair] = {}
     for a, b in sorted(pairs):
         verdict = verdicts.get((a, b))
         evidence = tuple(_compare(facts[a], facts[b], verdict))
@@ -381,13 +383,13 @@ def match_companies(
             edges.append(_Edge(a, b, _Tier.DECIDED, evidence))
         elif kinds & VETO_EVIDENCE:
             if verdict is None and kinds & STRONG_EVIDENCE:
-                review[(a, b)] = ReviewPair(a, b, ReviewReason.CONFLICTING, evidence)
+                review[(a, b)] = CandidatePair(a, b, ReviewReason.CONFLICTING, evidence)
         elif kinds & STRONG_EVIDENCE:
             edges.append(_Edge(a, b, _Tier.STRONG, evidence))
         elif EvidenceKind.SAME_NAME in kinds and supported:
             edges.append(_Edge(a, b, _Tier.SUPPORTED, evidence))
         elif EvidenceKind.SAME_NAME in kinds or supported:
-            review[(a, b)] = ReviewPair(a, b, ReviewReason.INSUFFICIENT, evidence)
+            review[(a, b)] = CandidatePair(a, b, ReviewReason.INSUFFICIENT, evidence)
 
     clusters = _Clusters(facts)
     merges: list[Merge] = []
@@ -401,7 +403,7 @@ def match_companies(
             continue
         decided = edge.tier is _Tier.DECIDED
         reason = ReviewReason.DECISION_NOT_APPLIED if decided else ReviewReason.BLOCKED
-        review[(edge.a, edge.b)] = ReviewPair(edge.a, edge.b, reason, edge.evidence + blocking)
+        review[(edge.a, edge.b)] = CandidatePair(edge.a, edge.b, reason, edge.evidence + blocking)
 
     review_pairs = [
         pair

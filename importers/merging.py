@@ -21,6 +21,7 @@ from simple_history.utils import bulk_update_with_history
 from backoffice.projects.models import Document, Project
 from importers.models import LegacyRecord, ReviewPair
 from importers.normalize import team_key
+from importers.roles import highest_ranked
 from rbac.models import (
     APIKey,
     Company,
@@ -84,8 +85,8 @@ def _move_memberships(memberships: Iterable[Membership], company: Company, team:
         team_id = team.pk if team is not None else membership.team_id
         other = held.get((membership.user_id, team_id))
         if other is not None and other.pk != membership.pk:
-            loser = membership if other.role.rank >= membership.role.rank else other
-            winner = other if loser is membership else membership
+            winner = highest_ranked([other, membership], lambda m: m.role.rank)
+            loser = membership if winner is other else other
             _repoint_records(Membership, loser.pk, winner.pk)
             loser.delete()
             if winner is other:

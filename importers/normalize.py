@@ -55,6 +55,11 @@ def fold_text(text: str) -> str:
     return stripped.casefold()
 
 
+def plain_text(value: object) -> str:
+    """Return a value as text on one line, its runs of white space single spaces."""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
 # --------------------------------------------------------------------------- e-mail
 
 
@@ -287,12 +292,6 @@ def normalize_vat(raw: str | None, country: str | None = None) -> str | None:
     """
     vat = parse_vat(raw, country)
     return str(vat) if vat else None
-
-
-def vat_digits(vat: str | None) -> str | None:
-    """Return the national part of a VAT number: what identifies it when the prefix is unknown."""
-    parsed = parse_vat(vat)
-    return parsed.national if parsed else None
 
 
 def vat_checksum_ok(vat: str | None) -> bool | None:
@@ -529,17 +528,4 @@ def berlin_to_utc(value: datetime | date | str | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BERLIN, fold=0)
-    return moment.astimezone(UTC)
-
-
-def parse_core_timestamp(value: datetime | str | None) -> datetime | None:
-    """Return a Core ISO timestamp (``2023-08-25T14:32:23+00:00``) as an aware UTC datetime.
-
-    Core stores ``timestamptz`` in UTC, so a timestamp without offset is read as UTC.
-    """
-    moment = _parse_timestamp(value)
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

@@ -109,7 +109,3 @@ def sha256_hex(secret: str) -> str:
 def hex_digests_match(digest: str, stored_hex: str) -> bool:
     """Compare a SHA-256 hex digest with a stored one in constant time."""
     return hmac.compare_digest(digest, stored_hex.strip().lower())
-
-
-def sha256_secret_matches(secret: str, stored_hex: str) -> bool:
-    return hex_digests_match(sha256_hex(secret), stored_hex)

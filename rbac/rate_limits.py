@@ -1,5 +1,7 @@
 """Sliding-window counters in the default cache: the API's rate limits and failed log-ins.
 
+The API's throttle classes built on them are in `backoffice.api.throttling`.
+
 DRF's own throttles keep the timestamp of every allowed request in one cache value and
 write the whole list back on every request: with 1,200 requests a minute allowed, that is
 up to 1,200 timestamps read and written per request, and two workers sharing the cache
@@ -22,7 +24,6 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
 
 # A window's value in the cache: the previous window's final count * PACK + its own count.
 PACK = 2**32
@@ -129,36 +130,3 @@ def windows_read(
             previous, count = found.get(before, 0) % PACK, 0
         counts[key] = WindowCount(count, previous, now, (window + 1) * duration, duration)
     return counts
-
-
-class SlidingWindowRateThrottle(SimpleRateThrottle):
-    """SimpleRateThrottle's rates and cache keys, counted in two windows."""
-
-    def allow_request(self, request, view) -> bool:
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.now = self.timer()
-        self.counted = window_increment(
-            key=self.key, duration=self.duration, now=self.now, cache=self.cache
-        )
-        self.count, self.previous = self.counted.count, self.counted.previous
-        if self.counted.estimate <= self.num_requests:
-            return True
-        window_decrement(key=self.key, counted=self.counted, cache=self.cache)
-        self.counted = WindowCount(
-            self.count - 1, self.previous, self.now, self.counted.window_end, self.duration
-        )
-        self.count -= 1
-        return self.throttle_failure()
-
-    def parse_rate(self, rate):
-        # DRF's "n/period" plus a multiple of the period: "30/15m".
-        parsed = Rate.parse(rate)
-        return (None, None) if parsed is None else (parsed.limit, parsed.seconds)
-
-    def wait(self) -> float:
-        """Return the seconds until one more request fits."""
-        return self.counted.wait(self.num_requests)

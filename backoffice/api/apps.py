@@ -7,5 +7,5 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        # Registers the schema extensions that describe rbac's authentication and token view.
+        # Registers the schema extensions that describe the authentication and token view.
         from . import schema  # noqa: F401

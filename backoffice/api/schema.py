@@ -7,7 +7,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiVi
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
+from .authentication import APIKeyAuthentication, BearerTokenAuthentication
 from .exceptions import ErrorSerializer
+from .token_views import TokenView
 
 ERROR_STATUSES = {
     "400": "The request is not valid.",
@@ -31,11 +33,11 @@ class AutoSchema(openapi.AutoSchema):
         return responses
 
 
-# --- rbac's authentication and token endpoint, described for the schema -------------------
+# --- the API's authentication and token endpoint, described for the schema -------------------
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "rbac.api_auth.BearerTokenAuthentication"
+    target_class = BearerTokenAuthentication
     name = "bearerToken"
 
     def get_security_definition(self, auto_schema):
@@ -44,7 +46,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "rbac.api_auth.APIKeyAuthentication"
+    target_class = APIKeyAuthentication
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):
@@ -75,7 +77,7 @@ class OAuthErrorSerializer(serializers.Serializer):
 
 
 class TokenViewSchema(OpenApiViewExtension):
-    target_class = "rbac.token_views.TokenView"
+    target_class = TokenView
 
     def view_replacement(self):
         @extend_schema(

@@ -21,12 +21,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from backoffice.api.authentication import credential_scopes
 from backoffice.projects import services as project_services
 from backoffice.projects.models import Document, Project
 from backoffice.projects.selectors import document_content, documents_for_user, projects_for_user
 from rbac import services as rbac_services
 from rbac.access import access_profile
-from rbac.api_auth import credential_scopes
 from rbac.models import Company, Team
 from rbac.principals import APIKeyPrincipal
 from rbac.selectors import (

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.files import File
-from django.core.files.storage import default_storage, storages
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils.http import content_disposition_header
 
 from rbac.selectors import objects_for_user
 
 from .models import Document, Project
+from .storage import s3_default_storage
 
 
 def projects_for_user(*, user, action: str = "view") -> QuerySet[Project]:
@@ -20,14 +21,6 @@ def projects_for_user(*, user, action: str = "view") -> QuerySet[Project]:
 
 def documents_for_user(*, user, action: str = "view") -> QuerySet[Document]:
     return objects_for_user(user=user, queryset=Document.objects.all(), action=action)
-
-
-def s3_default_storage():
-    """Return the default storage when it is S3 (django-storages), else None."""
-    from storages.backends.s3 import S3Storage  # noqa: PLC0415 - boto3 only when S3 is used
-
-    storage = storages["default"]
-    return storage if isinstance(storage, S3Storage) else None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from rbac.models import Company, Team, User
 
 from .models import Document, Project, document_upload_to
+from .storage import s3_default_storage
 
 
 @transaction.atomic
@@ -77,8 +78,6 @@ def document_reserve_upload(
     uploaded_by: User | None = None,
 ) -> tuple[Document, dict]:
     """Register a document and return a pre-signed S3 POST through which the client uploads it."""
-    from .selectors import s3_default_storage  # noqa: PLC0415 - services read the storage kind
-
     storage = s3_default_storage()
     if storage is None:
         raise ValidationError("Pre-signed uploads need S3 storage; send the file itself instead.")

@@ -219,8 +219,8 @@ API_JSON_MAX_DEPTH = 32
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The first one's header makes a missing credential a 401 that names Bearer.
-        "rbac.api_auth.BearerTokenAuthentication",
-        "rbac.api_auth.APIKeyAuthentication",
+        "backoffice.api.authentication.BearerTokenAuthentication",
+        "backoffice.api.authentication.APIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # No HTTP Basic: it checked a person's password on every request, outside the
         # log-in gate and two-factor (docs/authentication.md). Core's clients send their
@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "rbac.api_auth.HasCredentialScope",
+        "backoffice.api.authentication.HasCredentialScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

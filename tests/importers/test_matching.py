@@ -2,10 +2,10 @@ from collections.abc import Iterable
 
 from bench.matching_eval import evaluate_sample
 from importers.matching import (
+    CandidatePair,
     Decision,
     EvidenceKind,
     MatchResult,
-    ReviewPair,
     ReviewReason,
     Verdict,
     match_companies,
@@ -47,7 +47,7 @@ def together(result: MatchResult, *keys: RecordKey) -> bool:
     return len({tuple(result.cluster_by_key()[key]) for key in keys}) == 1
 
 
-def review_between(result: MatchResult, a: RecordKey, b: RecordKey) -> ReviewPair | None:
+def review_between(result: MatchResult, a: RecordKey, b: RecordKey) -> CandidatePair | None:
     return next((p for p in result.review_pairs if {p.a, p.b} == {a, b}), None)
 
 

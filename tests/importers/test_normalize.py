@@ -11,12 +11,10 @@ from importers.normalize import (
     normalize_company_name,
     normalize_email,
     normalize_vat,
-    parse_core_timestamp,
     person_key,
     split_full_name,
     team_key,
     vat_checksum_ok,
-    vat_digits,
 )
 
 # --------------------------------------------------------------------------- e-mail
@@ -112,11 +110,6 @@ def test_normalize_vat_returns_none_for_placeholders(raw: str | None) -> None:
 def test_normalize_vat_is_idempotent() -> None:
     once = normalize_vat("nl 060.710.431 b01", None)
     assert normalize_vat(once, "Netherlands") == once
-
-
-def test_vat_digits_drops_the_prefix_so_prefixless_numbers_compare() -> None:
-    assert vat_digits("GB 019 977 667") == vat_digits("019977667") == "019977667"
-    assert vat_digits("NL-060710431B01") == "060710431B01"
 
 
 def test_vat_checksum_ok_accepts_a_valid_number_and_cannot_tell_without_prefix() -> None:
@@ -316,25 +309,6 @@ def test_berlin_to_utc_returns_none_for_empty_and_zero_dates(raw: str | None) ->
 def test_berlin_to_utc_rejects_text_that_is_not_a_timestamp() -> None:
     with pytest.raises(ValueError, match="not a timestamp"):
         berlin_to_utc("yesterday")
-
-
-def test_parse_core_timestamp_reads_the_offset() -> None:
-    assert parse_core_timestamp("2023-08-25T14:32:23+00:00") == datetime(
-        2023, 8, 25, 14, 32, 23, tzinfo=UTC
-    )
-    assert parse_core_timestamp("2023-08-25T16:32:23+02:00") == datetime(
-        2023, 8, 25, 14, 32, 23, tzinfo=UTC
-    )
-
-
-def test_parse_core_timestamp_reads_a_timestamp_without_offset_as_utc() -> None:
-    assert parse_core_timestamp("2023-08-25 14:32:23") == datetime(
-        2023, 8, 25, 14, 32, 23, tzinfo=UTC
-    )
-
-
-def test_parse_core_timestamp_returns_none_for_empty() -> None:
-    assert parse_core_timestamp("") is None
 
 
 # --------------------------------------------------------------------------- people

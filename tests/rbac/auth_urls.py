@@ -5,8 +5,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backoffice.api.authentication import HasCredentialScope
 from backoffice.urls import urlpatterns as project_urlpatterns
-from rbac.api_auth import HasCredentialScope
 from rbac.selectors import companies_for_user
 
 

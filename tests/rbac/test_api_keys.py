@@ -9,8 +9,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from backoffice.api.authentication import APIKeyAuthentication
 from rbac.admin_auth import APIKeyCreateOnceMixin
-from rbac.api_auth import APIKeyAuthentication
 from rbac.hashers import sha256_hex
 from rbac.models import APIKey
 from rbac.principals import APIKeyPrincipal

@@ -23,8 +23,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
 
+from backoffice.api.token_views import TokenEndpointRateThrottle
 from rbac.models import APIKey, CompanyUserObjectPermission
-from rbac.token_views import TokenEndpointRateThrottle
 from rbac.tokens import api_key_create
 from rbac.two_factor import TwoFactorAdminLoginForm
 from tests.factories import (

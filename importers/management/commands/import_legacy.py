@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from importers.loader import DEFAULT_BATCH_SIZE, import_legacy
-from importers.models import ImportRun
+from importers.runs import import_run_record
 from importers.sources import SourceError, mask_password, open_source
 
 
@@ -71,9 +71,9 @@ class Command(BaseCommand):
                 "Interrupted: the import was rolled back, nothing changed."
             ) from None
         if not options["dry_run"]:
-            ImportRun.objects.create(
-                started_by_name=_os_user(), options=recorded, status=ImportRun.Status.SUCCEEDED,
-                duration_s=report.duration_s, report=report.as_dict(), digest=report.digest,
+            import_run_record(
+                started_by_name=_os_user(), options=recorded, duration_s=report.duration_s,
+                report=report, digest=report.digest,
             )
         if options["report"]:
             Path(options["report"]).write_text(
@@ -85,10 +85,8 @@ class Command(BaseCommand):
     def _record_failure(self, options: dict[str, Any], started: float, error: str) -> None:
         if options["dry_run"]:
             return
-        ImportRun.objects.create(
-            started_by_name=_os_user(), options=options, status=ImportRun.Status.FAILED,
-            duration_s=time.monotonic() - started, error=error,
-        )
+        import_run_record(started_by_name=_os_user(), options=options,
+                          duration_s=time.monotonic() - started, error=error)
 
 
 def _os_user() -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backoffice.projects.storage import s3_default_storage
 from importers.files import DEFAULT_BATCH_SIZE, migrate_legacy_files
 
 
@@ -42,15 +42,13 @@ class Command(BaseCommand):
 
 def _unified_s3_storage():
     """Return the default storage, which must be S3 on the unified bucket."""
-    from storages.backends.s3 import S3Storage  # noqa: PLC0415 - boto3 only when S3 is used
-
     if not getattr(settings, "AWS_STORAGE_BUCKET_NAME", None):
         raise CommandError(
             "No unified bucket configured: set AWS_STORAGE_BUCKET_NAME (and "
             "AWS_S3_ENDPOINT_URL when not on AWS) in the environment."
         )
-    storage = storages["default"]
-    if not isinstance(storage, S3Storage):
+    storage = s3_default_storage()
+    if storage is None:
         raise CommandError(
             "The default storage is not S3: set AWS_STORAGE_BUCKET_NAME in the environment so "
             "that documents are stored in the unified bucket."

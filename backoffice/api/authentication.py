@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions, permissions
 
-from .lockout import (
+from rbac.lockout import (
     LoginRefused,
     lock_answered_here,
     lockout_description,
@@ -17,9 +17,9 @@ from .lockout import (
     login_gate,
     login_locked_now,
 )
-from .models import AccessToken, APIKey
-from .principals import APIKeyPrincipal
-from .tokens import (
+from rbac.models import AccessToken, APIKey
+from rbac.principals import APIKeyPrincipal
+from rbac.tokens import (
     API_KEY_PREFIX_LENGTH,
     CredentialRejected,
     access_token_authenticate,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from importers.generator import generate_legacy
+from legacy_fixtures.generator import generate_legacy
 
 
 class Command(BaseCommand):

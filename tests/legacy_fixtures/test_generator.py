@@ -13,9 +13,9 @@ import bcrypt
 import pytest
 from django.core.management import call_command
 
-from importers.generator import generate_legacy
 from importers.legacy_schema import TABLES
 from importers.sources import ERRORS_KEY, open_source, read_cognito
+from legacy_fixtures.generator import generate_legacy
 from tests.importers.test_sources import (
     SAMPLE,
     assert_database_equals_csv,

@@ -29,7 +29,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from .lockout import (
+from backoffice.api.throttling import SlidingWindowRateThrottle
+from rbac.lockout import (
     REFUSAL_ATTRIBUTE,
     LoginRefused,
     client_ip,
@@ -39,9 +40,8 @@ from .lockout import (
     login_gate,
     login_locked_now,
 )
-from .models import User
-from .rate_limits import SlidingWindowRateThrottle
-from .tokens import (
+from rbac.models import User
+from rbac.tokens import (
     SCOPES,
     CredentialRejected,
     IssuedToken,
@@ -49,7 +49,7 @@ from .tokens import (
     api_client_authenticate,
     scopes_parse,
 )
-from .two_factor import two_factor_code_valid, two_factor_required
+from rbac.two_factor import two_factor_code_valid, two_factor_required
 
 # One answer for a wrong e-mail, a wrong password and a right password without its code:
 # none of them tells which part was right.

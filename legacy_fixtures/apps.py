@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LegacyFixturesConfig(AppConfig):
+    name = "legacy_fixtures"
+    verbose_name = "Legacy test data"
