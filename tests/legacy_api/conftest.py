@@ -33,13 +33,17 @@ def truth() -> dict:
 
 @cache
 def legacy_rows(source: str, table: str) -> dict[str, dict]:
-    """Return a legacy table of the sample's CSV export by its first column; "" is None."""
+    """Return a legacy table of the sample's CSV export by its first column ("" is None); a
+    table whose first column is not its key (team_member, user_roles) by row number."""
     path = SAMPLE / "csv" / source / f"{table}.csv"
     options = {"delimiter": ";"} if source == "portal" else {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, **options))
+    rows = [{k: (v if v != "" else None) for k, v in row.items()} for row in rows]
     key = next(iter(rows[0]))
-    return {row[key]: {k: (v if v != "" else None) for k, v in row.items()} for row in rows}
+    if len({row[key] for row in rows}) < len(rows):
+        return {str(number): row for number, row in enumerate(rows)}
+    return {row[key]: row for row in rows}
 
 
 def core_time(value: str | None) -> str | None:
