@@ -140,7 +140,7 @@ class LegacyView(HistorySafeMixin, APIView):
         pk = ids.object_pk(kind, legacy_id)
         obj = queryset.filter(pk=pk).first() if pk is not None else None
         if obj is None:
-            raise NotFound(f"No {kind} {legacy_id}.")
+            raise NotFound(f"No such {kind}.")
         return obj
 
     def resolve_in_body(self, kind: str, value, queryset, field: str):
@@ -152,4 +152,4 @@ class LegacyView(HistorySafeMixin, APIView):
         try:
             return self.resolve(kind, value, queryset)
         except (NotFound, Http404):
-            raise ValidationError({field: f"No {kind} {value}."}) from None
+            raise ValidationError({field: f"No such {kind}."}) from None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 
-from backoffice.api.schema import AutoSchema
+from backoffice.api.schema import (
+    AutoSchema,
+    OAuthErrorSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
 
 LEGACY_TAGS = {
     "core": "legacy: Core /v1 (deprecated)", "portal": "legacy: Portal /api (deprecated)",
@@ -45,10 +50,27 @@ class CoreOAuthTokenSchema(OpenApiViewExtension):
     target_class = "backoffice.legacy_api.core.OAuthTokenView"
 
     def view_replacement(self):
-        @extend_schema(tags=[LEGACY_TAGS["core"]], deprecated=True,
-                       operation_id="legacy_core_OAuthTokenView_post",
-                       summary="Core's token endpoint: POST /api/v1/auth/token at its old path.")
+        @extend_schema(
+            tags=[LEGACY_TAGS["core"]], deprecated=True,
+            summary="Core's token endpoint: POST /api/v1/auth/token at its old path.",
+            request={"application/json": TokenRequestSerializer,
+                     "application/x-www-form-urlencoded": TokenRequestSerializer},
+            responses={200: TokenSerializer, 400: OAuthErrorSerializer,
+                       401: OAuthErrorSerializer, 429: OAuthErrorSerializer},
+        )
         class Fixed(self.target_class):
             pass
 
         return Fixed
+
+
+class CognitoTokenRetiredScheme(OpenApiAuthenticationExtension):
+    """Documents that Portal's Cognito ID tokens are refused: Cognito is retired."""
+
+    target_class = "backoffice.legacy_api.base.CognitoTokenRetired"
+    name = "cognitoIdToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Portal's Cognito ID token: refused with 401 since Cognito "
+                               "was retired. Use a token from POST /api/v1/auth/token."}

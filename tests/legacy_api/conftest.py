@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from tests.api.conftest import world  # noqa: F401 - fixture
 from tests.api.test_documents import s3_endpoint, s3_storage  # noqa: F401 - fixtures
 from tests.importers.test_loader import SAMPLE, run_sample_import
 
