@@ -1,13 +1,16 @@
 """Counting legacy calls per credential and endpoint, with no database write per request.
 
 A call increments a counter in the default cache (Redis in production, so every worker
-counts in one place) and stamps the time of the last call. The pairs (credential,
-endpoint) seen are listed under one index key, added to once per pair per process and
-again every `INDEX_REFRESH_SECONDS` (so an addition lost to two processes writing the
-index at once comes back soon). `usage_flush` (every `LEGACY_USAGE_FLUSH_SECONDS` from
-the request that finds the last flush old enough, from the migration board, and from
-`manage.py legacy_usage_flush`) moves the counts into `LegacyUsage` and subtracts what
-it moved, so calls counted meanwhile are kept for the next flush.
+counts in one place): one round trip. The time of the last call is stamped at most every
+`STAMP_SECONDS` per process. A counter that did not exist yet (a new pair of credential
+and endpoint, or a cache that lost its keys) puts its pair in the index, sharded in 16
+keys by the pair's digest so that two processes rarely write the same shard at once; the
+writer reads its shard back and writes once more if its pair is missing.
+
+`usage_flush` (from the first request after `LEGACY_USAGE_FLUSH_SECONDS`, from the
+migration board, and from `manage.py legacy_usage_flush`) moves the counts into
+`LegacyUsage` and subtracts what it moved, so calls counted meanwhile wait for the next
+flush.
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ from rbac.principals import APIKeyPrincipal
 from .models import CredentialKind, LegacyUsage
 
 PREFIX = "legacy-usage"
-INDEX_KEY = f"{PREFIX}:index"
+INDEX_SHARDS = "0123456789abcdef"
 LAST_FLUSH_KEY = f"{PREFIX}:last-flush"
-INDEX_REFRESH_SECONDS = 300
+STAMP_SECONDS = 10
 # Counters outlive several missed flushes; a week without any flush loses counts.
 COUNTER_TIMEOUT = 7 * 24 * 3600
 
-_indexed: dict[str, float] = {}  # pairs this process put in the index, and when
+_stamped: dict[str, float] = {}  # pair -> when this process last stamped its last call
 
 
 @dataclass(frozen=True)
@@ -78,31 +81,45 @@ def _last_key(pair: str) -> str:
     return f"{PREFIX}:t:{_digest(pair)}"
 
 
-def usage_count(*, caller: Caller, endpoint: str, label_hint: str = "") -> None:
-    """Count one call: a cache increment and a time stamp, nothing in the database."""
+def _index_key(shard: str) -> str:
+    return f"{PREFIX}:index:{shard}"
+
+
+def _register(pair: str, label: str) -> None:
+    key = _index_key(_digest(pair)[0])
+    for _ in range(2):  # once more if another process overwrote the shard meanwhile
+        index = cache.get(key) or {}
+        if pair in index:
+            return
+        index[pair] = label
+        cache.set(key, index, None)
+
+
+def usage_count(*, caller: Caller, endpoint: str) -> None:
+    """Count one call: a cache increment (and now and then a time stamp), no database."""
     pair = _pair(caller, endpoint)
     key = _counter_key(pair)
     try:
         cache.incr(key)
-    except ValueError:  # first call since the last flush took the counter away
-        if not cache.add(key, 1, COUNTER_TIMEOUT):
+    except ValueError:  # a pair this cache has not seen
+        if cache.add(key, 1, COUNTER_TIMEOUT):
+            _register(pair, caller.label)
+        else:
             cache.incr(key)
-    cache.set(_last_key(pair), time.time(), COUNTER_TIMEOUT)
-    now = time.monotonic()
-    if now - _indexed.get(pair, -INDEX_REFRESH_SECONDS) >= INDEX_REFRESH_SECONDS:
-        _indexed[pair] = now
-        index = cache.get(INDEX_KEY) or {}
-        if pair not in index:
-            index[pair] = caller.label or label_hint
-            cache.set(INDEX_KEY, index, None)
-    if cache.add(LAST_FLUSH_KEY, time.time(), settings.LEGACY_USAGE_FLUSH_SECONDS):
+    now = time.time()
+    if now - _stamped.get(pair, 0) >= STAMP_SECONDS:
+        _stamped[pair] = now
+        cache.set(_last_key(pair), now, COUNTER_TIMEOUT)
+    if cache.add(LAST_FLUSH_KEY, now, settings.LEGACY_USAGE_FLUSH_SECONDS):
         # The first call after the flush interval flushes; the others find the key.
         transaction.on_commit(usage_flush)
 
 
 def usage_flush() -> int:
     """Move the counted calls into LegacyUsage; return how many calls were moved."""
-    index: dict[str, str] = cache.get(INDEX_KEY) or {}
+    index: dict[str, str] = {}
+    for shard in cache.get_many([_index_key(s) for s in INDEX_SHARDS]).values():
+        index |= shard
     if not index:
         return 0
     counts = cache.get_many([_counter_key(pair) for pair in index])

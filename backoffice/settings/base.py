@@ -292,6 +292,8 @@ LEGACY_API_SUNSET_ON = date.fromisoformat(env("LEGACY_API_SUNSET_ON", "2027-06-3
 LEGACY_API_DOCS_URL = env("LEGACY_API_DOCS_URL", "/api/docs/")
 # How often the counted legacy calls move from the cache to the migration board.
 LEGACY_USAGE_FLUSH_SECONDS = int(env("LEGACY_USAGE_FLUSH_SECONDS", "60"))
+# On the migration board, a credential with no legacy call for this many days has moved.
+LEGACY_API_MOVED_AFTER_DAYS = int(env("LEGACY_API_MOVED_AFTER_DAYS", "14"))
 
 # Content-Security-Policy (django-csp) on every page: the admin, the Swagger UI (its assets
 # are the sidecar's, served here; its start-up script is a file, SpectacularSwaggerSplitView)
