@@ -12,6 +12,7 @@ from rest_framework import exceptions
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
 
+from backoffice.api import list_cache
 from backoffice.api.exceptions import api_exception_handler
 from backoffice.api.views import HistorySafeMixin
 from rbac.api_auth import APIKeyAuthentication, BearerTokenAuthentication
@@ -20,6 +21,7 @@ from . import ids
 from .schema import LegacySchema
 from .usage import caller_of, usage_count
 
+PROVENANCE_TABLE = "importers_legacyrecord"
 CORE_ERROR_CODES = {
     400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "invalid_request", 415: "invalid_request",
@@ -134,6 +136,20 @@ class LegacyView(HistorySafeMixin, APIView):
         return response
 
     # --- helpers shared by the endpoints ---
+
+    def kept_list(self, request, tables: tuple[str, ...], build):
+        """Serve a list page kept by /api/v1's page cache (backoffice.api.list_cache), or
+        build it with `build()` and keep it: the same key (caller, versions of the tables
+        read, URL), so a page is exactly what the request would build. Legacy ids come from
+        provenance, whose writes move its version too (this app's migration)."""
+        tables = tuple(sorted({*tables, PROVENANCE_TABLE}))
+        key = list_cache.page_key(request, tables)
+        if key is not None and (kept := list_cache.kept_page(key)) is not None:
+            return kept
+        response = build()
+        if key is not None:
+            list_cache.keep_page(key, response)
+        return response
 
     def resolve(self, kind: str, legacy_id, queryset):
         """Return the object a legacy id names among those the caller may see, else 404."""

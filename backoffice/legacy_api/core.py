@@ -252,8 +252,8 @@ class OrganizationList(LegacyView):
     successor = "/api/v1/companies/"
 
     def get(self, request):
-        return core_list(request, companies_for_user(user=request.user).order_by("id"),
-                         organizations)
+        return self.kept_list(request, ("rbac_company",), lambda: core_list(
+            request, companies_for_user(user=request.user).order_by("id"), organizations))
 
 
 class OrganizationDetail(LegacyView):
@@ -280,9 +280,13 @@ class DepartmentList(LegacyView):
     successor = "/api/v1/teams/?company={id}"
 
     def get(self, request, org_id: int):
-        company = self.resolve("organization", org_id, companies_for_user(user=request.user))
-        teams = teams_for_user(user=request.user).filter(company=company).order_by("id")
-        return core_list(request, teams, departments)
+        def build():
+            company = self.resolve("organization", org_id,
+                                   companies_for_user(user=request.user))
+            teams = teams_for_user(user=request.user).filter(company=company).order_by("id")
+            return core_list(request, teams, departments)
+
+        return self.kept_list(request, ("rbac_company", "rbac_team"), build)
 
     def post(self, request, org_id: int):
         company = self.resolve("organization", org_id, companies_for_user(user=request.user))
@@ -463,11 +467,14 @@ class ProjectList(LegacyView):
         return self.resolve("organization", org, companies_for_user(user=request.user))
 
     def get(self, request):
-        rows = projects_for_user(user=request.user).order_by("id")
-        company = self._organization(request)
-        if company is not None:
-            rows = rows.filter(company=company)
-        return core_list(request, rows, projects)
+        def build():
+            rows = projects_for_user(user=request.user).order_by("id")
+            company = self._organization(request)
+            if company is not None:
+                rows = rows.filter(company=company)
+            return core_list(request, rows, projects)
+
+        return self.kept_list(request, ("rbac_company", "rbac_team", "projects_project"), build)
 
     def post(self, request):
         company = self._organization(request)
@@ -503,9 +510,13 @@ class ProjectDocuments(LegacyView):
     parser_classes = [MultiPartParser, *api_settings.DEFAULT_PARSER_CLASSES]
 
     def get(self, request, project_id: int):
-        project = self.resolve("project", project_id, projects_for_user(user=request.user))
-        rows = documents_for_user(user=request.user).filter(project=project).order_by("id")
-        return core_list(request, rows, documents)
+        def build():
+            project = self.resolve("project", project_id,
+                                   projects_for_user(user=request.user))
+            rows = documents_for_user(user=request.user).filter(project=project).order_by("id")
+            return core_list(request, rows, documents)
+
+        return self.kept_list(request, ("projects_project", "projects_document"), build)
 
     def post(self, request, project_id: int):
         project = self.resolve("project", project_id, projects_for_user(user=request.user))

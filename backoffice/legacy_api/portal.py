@@ -162,9 +162,13 @@ class CompanyTeams(LegacyView):
     successor = "/api/v1/teams/?company={id}"
 
     def get(self, request, company_id: int):
-        company = self.resolve("company", company_id, companies_for_user(user=request.user))
-        rows = teams_for_user(user=request.user).filter(company=company).order_by("id")
-        return Response(teams(list(rows)))
+        def build():
+            company = self.resolve("company", company_id,
+                                   companies_for_user(user=request.user))
+            rows = teams_for_user(user=request.user).filter(company=company).order_by("id")
+            return Response(teams(list(rows)))
+
+        return self.kept_list(request, ("rbac_company", "rbac_team"), build)
 
     def post(self, request, company_id: int):
         company = self.resolve("company", company_id, companies_for_user(user=request.user))
@@ -225,9 +229,12 @@ class FileList(LegacyView):
         team_id = request.query_params.get("teamId")
         if not team_id:
             raise ValidationError({"teamId": "Give the team: ?teamId={id}."})
-        team = self.resolve("team", team_id, teams_for_user(user=request.user))
-        rows = documents_for_user(user=request.user).filter(team=team).order_by("id")
-        return Response(files(list(rows)))
+        def build():
+            team = self.resolve("team", team_id, teams_for_user(user=request.user))
+            rows = documents_for_user(user=request.user).filter(team=team).order_by("id")
+            return Response(files(list(rows)))
+
+        return self.kept_list(request, ("rbac_team", "projects_document"), build)
 
     def post(self, request):
         """Register the file and answer a pre-signed PUT for its bytes (S3 storage only)."""

@@ -127,3 +127,18 @@ def test_lookup_of_another_companys_or_an_unknown_id_is_404(world, path):
         path.format(foreign=legacy(world.stranger.company)))
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_a_kept_legacy_page_follows_a_change_of_provenance(world):
+    from django.contrib.contenttypes.models import ContentType
+
+    from importers.models import LegacyRecord
+
+    client = client_for(world.ours.people["owner"])
+    assert client.get("/v1/organizations").json()["items"][0]["id"] == legacy(world.ours.company)
+    assert client.get("/v1/organizations").json()["items"][0]["id"] == legacy(world.ours.company)
+    LegacyRecord.objects.create(
+        source="core", table="organizations", legacy_id="42", fingerprint="x",
+        content_type=ContentType.objects.get_for_model(world.ours.company),
+        object_id=world.ours.company.pk)
+    assert client.get("/v1/organizations").json()["items"][0]["id"] == 42
