@@ -33,15 +33,18 @@ from pathlib import Path
 from permissions import DEFAULT_SERVER_URL, database_url, set_up  # bench/permissions.py
 
 ROOT = Path(__file__).resolve().parent.parent
+# Core's legacy list of the same companies (backoffice/legacy_api) should serve within
+# 20 % of the companies list's requests per second. The two alternate, twice, so a change
+# of load on the machine during the run weighs on both alike.
+LEGACY_PAIR = ("companies list", "legacy Core /v1/organizations")
 ENDPOINTS = [
     ("/healthz", "/healthz"),
     ("companies list", "/api/v1/companies/"),
-    ("documents list", "/api/v1/documents/"),
-    # Core's legacy list of the same companies (backoffice/legacy_api): within 20 % of the
-    # companies list above.
     ("legacy Core /v1/organizations", "/v1/organizations"),
+    ("documents list", "/api/v1/documents/"),
+    ("companies list, again", "/api/v1/companies/"),
+    ("legacy Core /v1/organizations, again", "/v1/organizations"),
 ]
-LEGACY_PAIR = ("companies list", "legacy Core /v1/organizations")
 LEGACY_TARGET_SHARE = 0.80
 # The same page again, on a server that keeps no page: what building one costs.
 BUILT_EVERY_TIME = [("documents list, no kept pages", "/api/v1/documents/")]
@@ -182,9 +185,10 @@ def main() -> None:
     print(f"\ndocuments list / healthz = {share:.0%} (target ≥ {TARGET_SHARE:.0%}); "
           f"documents p99 {documents['p99']:.1f} ms (target < {TARGET_P99_MS:.0f} ms): "
           f"{'met' if share >= TARGET_SHARE and documents['p99'] < TARGET_P99_MS else 'MISSED'}")
-    new, legacy = (by_label[label]["rps"] for label in LEGACY_PAIR)
+    new, legacy = (by_label[label]["rps"] + by_label[f"{label}, again"]["rps"]
+                   for label in LEGACY_PAIR)
     legacy_share = legacy / new if new else 0.0
-    print(f"legacy /v1/organizations / companies list = {legacy_share:.0%} "
+    print(f"legacy /v1/organizations / companies list (both rounds) = {legacy_share:.0%} "
           f"(target ≥ {LEGACY_TARGET_SHARE:.0%}): "
           f"{'met' if legacy_share >= LEGACY_TARGET_SHARE else 'MISSED'}")
 

@@ -3,6 +3,7 @@ usage counting. The endpoints themselves (core.py, portal.py) only translate."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -89,9 +90,14 @@ class CognitoTokenRetired(BearerTokenAuthentication):
 
 def sunset_headers(successor: str) -> dict[str, str]:
     """Deprecation (RFC 9745: "@" and a Unix time), Sunset (RFC 8594) and Link headers."""
-    deprecated = datetime.combine(settings.LEGACY_API_DEPRECATED_ON, datetime.min.time(), UTC)
-    sunset = datetime.combine(settings.LEGACY_API_SUNSET_ON, datetime.min.time(), UTC)
-    docs = settings.LEGACY_API_DOCS_URL
+    return _sunset_headers(successor, settings.LEGACY_API_DEPRECATED_ON,
+                           settings.LEGACY_API_SUNSET_ON, settings.LEGACY_API_DOCS_URL)
+
+
+@functools.lru_cache(maxsize=128)
+def _sunset_headers(successor: str, deprecated_on, sunset_on, docs: str) -> dict[str, str]:
+    deprecated = datetime.combine(deprecated_on, datetime.min.time(), UTC)
+    sunset = datetime.combine(sunset_on, datetime.min.time(), UTC)
     return {
         "Deprecation": f"@{int(deprecated.timestamp())}",
         "Sunset": format_datetime(sunset, usegmt=True),

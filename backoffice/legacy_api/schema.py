@@ -41,7 +41,8 @@ class LegacySchema(AutoSchema):
         return OpenApiTypes.OBJECT if self.method in {"POST", "PUT", "PATCH"} else None
 
     def get_response_serializers(self):
-        return OpenApiTypes.OBJECT
+        # Objects, bare arrays (Portal's lists), empty bodies: any JSON value.
+        return OpenApiTypes.ANY
 
 
 class CoreOAuthTokenSchema(OpenApiViewExtension):

@@ -2,10 +2,11 @@
 
 A call increments a counter in the default cache (Redis in production, so every worker
 counts in one place): one round trip. The time of the last call is stamped at most every
-`STAMP_SECONDS` per process. A counter that did not exist yet (a new pair of credential
-and endpoint, or a cache that lost its keys) puts its pair in the index, sharded in 16
-keys by the pair's digest so that two processes rarely write the same shard at once; the
-writer reads its shard back and writes once more if its pair is missing.
+`STAMP_SECONDS` per process, and whether a flush is due is asked as rarely. A counter
+that did not exist yet (a new pair of credential and endpoint, or a cache that lost its
+keys) puts its pair in the index, sharded in 16 keys by the pair's digest so that two
+processes rarely write the same shard at once; the writer reads its shard back and writes
+once more if its pair is missing.
 
 `usage_flush` (from the first request after `LEGACY_USAGE_FLUSH_SECONDS`, from the
 migration board, and from `manage.py legacy_usage_flush`) moves the counts into
@@ -15,6 +16,7 @@ flush.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ STAMP_SECONDS = 10
 COUNTER_TIMEOUT = 7 * 24 * 3600
 
 _stamped: dict[str, float] = {}  # pair -> when this process last stamped its last call
+_flush_checked = [0.0]  # when this process last asked whether a flush is due
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def _pair(caller: Caller, endpoint: str) -> str:
     return f"{caller.kind}|{caller.id}|{caller.company_id or ''}|{endpoint}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _digest(pair: str) -> str:
     # Spaces and braces in an endpoint are not safe in every cache's keys (memcached).
     return hashlib.sha1(pair.encode(), usedforsecurity=False).hexdigest()
@@ -110,9 +114,11 @@ def usage_count(*, caller: Caller, endpoint: str) -> None:
     if now - _stamped.get(pair, 0) >= STAMP_SECONDS:
         _stamped[pair] = now
         cache.set(_last_key(pair), now, COUNTER_TIMEOUT)
-    if cache.add(LAST_FLUSH_KEY, now, settings.LEGACY_USAGE_FLUSH_SECONDS):
-        # The first call after the flush interval flushes; the others find the key.
-        transaction.on_commit(usage_flush)
+    if now - _flush_checked[0] >= STAMP_SECONDS:
+        _flush_checked[0] = now
+        if cache.add(LAST_FLUSH_KEY, now, settings.LEGACY_USAGE_FLUSH_SECONDS):
+            # The first check after the flush interval flushes; the others find the key.
+            transaction.on_commit(usage_flush)
 
 
 def usage_flush() -> int:
