@@ -33,7 +33,14 @@ from rbac.token_views import OAuthError, TokenEndpointRateThrottle, TokenView
 
 from . import ids
 from .base import LegacyView, sunset_headers
-from .translate import v1_create, v1_destroy, v1_grant_role, v1_update
+from .translate import (
+    v1_create,
+    v1_create_document,
+    v1_destroy,
+    v1_download,
+    v1_grant_role,
+    v1_update,
+)
 from .usage import Caller, usage_count
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -526,12 +533,7 @@ class ProjectDocuments(LegacyView):
         data = {"company": project.company_id, "team": project.team_id,
                 "project": project.pk, "file": upload,
                 "content_type": upload.content_type or ""}
-        view = v1.DocumentViewSet()
-        view.request, view.format_kwarg, view.action = request, None, "create"
-        view.args, view.kwargs = (), {}
-        request._full_data = data  # the v1 create reads request.data
-        created = view.create(request)
-        document = Document.objects.get(pk=created.data["id"])
+        document = v1_create_document(request, data)
         return Response(documents([document])[0], status=status.HTTP_201_CREATED)
 
 
@@ -548,8 +550,5 @@ class DocumentDownload(LegacyView):
             response["Location"] = content.url
             return response
         # Local storage (development): the bytes through the new endpoint.
-        view = v1.DocumentViewSet()
-        view.request, view.format_kwarg, view.action = request, None, "retrieve"
-        view.args, view.kwargs = (), {"pk": document.pk}
-        return view.download(request, pk=document.pk)
+        return v1_download(request, document)
 

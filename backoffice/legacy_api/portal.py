@@ -41,7 +41,7 @@ from . import ids
 from .base import LegacyView
 from .core import refuse_key_granting_roles
 from .models import LegacyGrant
-from .translate import v1_create, v1_destroy, v1_grant_role
+from .translate import v1_create, v1_create_document, v1_destroy, v1_grant_role
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PORTAL_ROLES = ("owner", "admin", "editor", "viewer")
@@ -247,18 +247,11 @@ class FileList(LegacyView):
         if storage is None:
             raise ValidationError(
                 "Pre-signed uploads need S3 storage; upload through POST /api/v1/documents/.")
-        size = body.get("size")
-        with transaction.atomic():
-            view = v1.DocumentViewSet()
-            view.request, view.format_kwarg, view.action = request, None, "create"
-            view.args, view.kwargs = (), {}
-            request._full_data = {  # the v1 create reads request.data
-                "company": team.company_id, "team": team.pk,
-                "original_name": _text(body, "file_name", required=True),
-                "content_type": _text(body, "mime") or "", "size": size,
-            }
-            created = view.create(request)
-        document = Document.objects.get(pk=created.data["id"])
+        document = v1_create_document(request, {
+            "company": team.company_id, "team": team.pk,
+            "original_name": _text(body, "file_name", required=True),
+            "content_type": _text(body, "mime") or "", "size": body.get("size"),
+        })
         # Portal's clients PUT the bytes; the new API answers a POST form for the same key.
         client = storage.connection.meta.client
         params = {"Bucket": storage.bucket_name,

@@ -8,6 +8,8 @@ from rest_framework import viewsets
 
 from backoffice.api.permissions import permission_name, require_permission
 from backoffice.api.serializers import MembershipCreateSerializer
+from backoffice.api.views import DocumentViewSet
+from backoffice.projects.models import Document
 from rbac import services as rbac_services
 
 
@@ -52,3 +54,19 @@ def v1_grant_role(request, *, user: int, company: int, team: int | None, role: s
         context={"request": request})
     serializer.is_valid(raise_exception=True)
     return rbac_services.grant_role(**serializer.validated_data, granted_by=request.user)
+
+
+def v1_create_document(request, data: dict):
+    """What POST /api/v1/documents/ does with this body (the file itself, or on S3 a
+    pre-signed upload); return the document created."""
+    view = _viewset(DocumentViewSet, "create", request)
+    request._full_data = data  # DocumentViewSet.create reads request.data
+    created = view.create(request)
+    return Document.objects.get(pk=created.data["id"])
+
+
+def v1_download(request, document: Document):
+    """What GET /api/v1/documents/{id}/download/ answers for a document the caller sees."""
+    view = _viewset(DocumentViewSet, "download", request)
+    view.kwargs = {"pk": document.pk}
+    return view.download(request, pk=document.pk)
