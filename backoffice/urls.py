@@ -100,6 +100,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("readyz", readyz, name="readyz"),
+    # Core's /v1 and /oauth/token, Portal's /api: the legacy APIs, for clients not moved yet.
+    path("", include("backoffice.legacy_api.urls")),
     path("api/", include("backoffice.api.urls")),
     path("api/schema/", SchemaView.as_view(permission_classes=[APIDocsAccess]),
          name="api-schema"),

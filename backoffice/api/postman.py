@@ -15,8 +15,28 @@ import uuid
 SCHEMA_VERSION = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 FOLDER_ORDER = [
     "auth", "me", "companies", "teams", "projects", "documents", "memberships", "invitations",
-    "grants",
+    "grants", "legacy",
 ]
+# Deprecated operations (Core's /v1 and Portal's /api, backoffice/legacy_api) go to one
+# "legacy" folder, run last. Their path parameters are filled from the legacy lists'
+# answers; their tests check the deprecation headers and that the server does not fail.
+LEGACY_FOLDER = "legacy"
+LEGACY_QUERIES = {"/v1/users": "org={{legacy_org_id}}", "/v1/projects": "org={{legacy_org_id}}",
+                  "/api/files": "teamId={{legacy_team_id}}"}
+# The lookup by legacy id (/api/v1/legacy/{source}/{table}/{legacy_id}) is in the folder too.
+LEGACY_PARAMETERS = {"source": "core", "table": "organizations",
+                     "legacy_id": "{{legacy_org_id}}"}
+# (method, path) -> {variable: JavaScript expression on `body`}
+LEGACY_CAPTURES = {  # in the order they run: each fills ids the next ones use
+    ("get", "/v1/organizations"): {"legacy_org_id": "body.items[0].id"},
+    ("get", "/v1/organizations/{org_id}/departments"): {"legacy_team_id": "body.items[0].id"},
+    ("get", "/v1/projects"): {"legacy_project_id": "body.items[0].id"},
+    ("get", "/v1/projects/{project_id}/documents"): {"legacy_document_id": "body.items[0].id"},
+    ("get", "/v1/users"): {"legacy_user_id": "body.items[0].id"},
+    ("get", "/api/members/me"): {"legacy_member_id": "body.member_id",
+                                 "legacy_company_id": "body.company_id"},
+    ("get", "/api/files"): {"legacy_file_id": "body[0].file_id"},
+}
 ACTION_ORDER = ["list", "create", "retrieve", "update", "partial_update", "download", "destroy"]
 UPLOAD_FILE_NAME = "example-upload.txt"
 
@@ -44,6 +64,52 @@ FIELD_EXAMPLES = {
 }
 # Fields sent only when they have an example here (others are optional and left out).
 OMIT_OPTIONAL = {"otp_token", "client_id", "client_secret", "scope", "size"}
+
+
+def _legacy_item(path: str, method: str, operation: dict) -> tuple[int, dict]:
+    """Return (rank, request) of a deprecated operation for the legacy folder."""
+    concrete = re.sub(r"\{([a-z_]+)\}", lambda m: LEGACY_PARAMETERS.get(
+        m[1], "{{legacy_" + m[1].removesuffix("_id") + "_id}}"), path)
+    query = LEGACY_QUERIES.get(path) if method == "get" or path.startswith("/v1/") else None
+    raw = "{{base_url}}" + concrete + (f"?{query}" if query else "")
+    url = {"raw": raw, "host": ["{{base_url}}"],
+           "path": [s for s in concrete.split("/") if s]}
+    if query:
+        url["query"] = [{"key": k, "value": v} for k, v in
+                        (pair.split("=", 1) for pair in query.split("&"))]
+    request = {"method": method.upper(), "header": [], "url": url,
+               "description": operation.get("description", "")}
+    if method in {"post", "put", "patch"}:
+        request["body"] = {"mode": "raw", "raw": "{}",
+                           "options": {"raw": {"language": "json"}}}
+        request["header"].append({"key": "Content-Type", "value": "application/json"})
+    script = [
+        'pm.test("answers without a server error", function () {',
+        "    pm.expect(pm.response.code).to.be.below(500);",
+        "});",
+    ]
+    if operation.get("deprecated"):
+        script += [
+            'pm.test("announces its deprecation", function () {',
+            '    pm.expect(pm.response.headers.has("Deprecation")).to.be.true;',
+            '    pm.expect(pm.response.headers.has("Sunset")).to.be.true;',
+            "});",
+        ]
+    captures = LEGACY_CAPTURES.get((method, path))
+    if captures:
+        script.append("if (pm.response.code === 200) { var body = pm.response.json(); try {")
+        script += [f'    pm.collectionVariables.set("{name}", {expression});'
+                   for name, expression in captures.items()]
+        script.append("} catch (e) {} }")
+    # The lists that fill ids first, in their order; then reads, writes, deletions last.
+    order = list(LEGACY_CAPTURES)
+    if (method, path) in LEGACY_CAPTURES:
+        rank = order.index((method, path))
+    else:
+        rank = 10 + 10 * ["get", "post", "put", "patch", "delete"].index(method)
+    item = {"name": operation.get("summary") or f"{method.upper()} {path}", "request": request,
+            "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}]}
+    return rank, item
 
 
 def _folder(path: str) -> str:
@@ -170,6 +236,10 @@ def build_collection(schema: dict, *, name: str) -> dict:
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            if operation.get("deprecated") or folder == LEGACY_FOLDER:
+                folders.setdefault(LEGACY_FOLDER, []).append(
+                    _legacy_item(path, method, operation))
+                continue
             action = _action(path, method)
             request = {"method": method.upper(), "header": [], "url": _url(path, folder),
                        "description": operation.get("description", "")}
@@ -206,8 +276,11 @@ def build_collection(schema: dict, *, name: str) -> dict:
             for folder in ordered
         ],
         "variable": (
-            [{"key": f"{f}_id", "value": ""} for f in ordered]
+            [{"key": f"{f}_id", "value": ""} for f in ordered if f != LEGACY_FOLDER]
             + [{"key": "user_id", "value": ""}]
+            + [{"key": f"legacy_{name}_id", "value": "0"}
+               for name in ("org", "user", "project", "document", "team", "member",
+                            "company", "file", "grant")]
         ),
     }
 

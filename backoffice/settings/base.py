@@ -1,6 +1,6 @@
 """Settings shared by every environment; secrets and hosts come from the environment."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "backoffice.projects",
     "importers",
     "backoffice.api",
+    "backoffice.legacy_api",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +285,16 @@ SPECTACULAR_SETTINGS = {
 # (local.py and the tests switch it on), never by default, as in production it would map
 # the API for anyone.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
+# The legacy APIs served for old clients (backoffice/legacy_api, docs/migration-runbook.md):
+# announced in every answer's Deprecation and Sunset headers, with a Link to the new docs.
+LEGACY_API_DEPRECATED_ON = date.fromisoformat(env("LEGACY_API_DEPRECATED_ON", "2026-12-01"))
+LEGACY_API_SUNSET_ON = date.fromisoformat(env("LEGACY_API_SUNSET_ON", "2027-06-30"))
+LEGACY_API_DOCS_URL = env("LEGACY_API_DOCS_URL", "/api/docs/")
+# How often the counted legacy calls move from the cache to the migration board.
+LEGACY_USAGE_FLUSH_SECONDS = int(env("LEGACY_USAGE_FLUSH_SECONDS", "60"))
+# On the migration board, a credential with no legacy call for this many days has moved.
+LEGACY_API_MOVED_AFTER_DAYS = int(env("LEGACY_API_MOVED_AFTER_DAYS", "14"))
 
 # Content-Security-Policy (django-csp) on every page: the admin, the Swagger UI (its assets
 # are the sidecar's, served here; its start-up script is a file, SpectacularSwaggerSplitView)
