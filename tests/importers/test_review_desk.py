@@ -134,9 +134,9 @@ def test_the_desk_page_runs_a_bounded_number_of_queries(
     for company in companies[:2]:
         for _ in range(20):
             member(UserFactory(), company, "viewer", team=TeamFactory(company=company))
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(10):
         staff_client.get(_desk(first))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(13):
         staff_client.get(reverse("admin:importers_reviewpair_desk_confirm", args=[first.pk]))
 
 
