@@ -8,9 +8,10 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from backoffice.projects.models import Document, Project
@@ -21,9 +22,17 @@ from rbac.search import IndexedSearchMixin
 from .admin_csv import LegacyCSVImportViews
 from .exports import escape_formula
 from .list_filters import LegacyTableFilter
-from .merging import apply_same_decision
 from .models import ImportRun, LegacyRecord, ReviewPair
 from .resources import add_export_actions
+from .review import (
+    ReviewDecisionError,
+    review_company_contents,
+    review_pair_companies,
+    review_pair_decide,
+    review_pair_evidence_rows,
+    review_pair_next_open,
+    review_pair_open_count,
+)
 
 IMPORTED_MODELS = (Company, Team, User, Membership, Project, Document, APIKey)
 
@@ -166,13 +175,19 @@ class ImportRunAdmin(LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ReviewPair)
 class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
-    list_display = ("__str__", "left_name", "right_name", "reason", "status", "decided_by")
+    list_display = ("__str__", "left_name", "right_name", "reason", "status", "decided_by",
+                    "desk_link")
     list_filter = ("status",)
+    list_select_related = ("decided_by",)
     readonly_fields = ("left_source", "left_table", "left_legacy_id", "left_evidence",
                        "right_source", "right_table", "right_legacy_id", "right_evidence",
                        "reason", "decided_by", "decided_at", "first_seen_at", "evidence")
     fields = ("status", "evidence", "reason", "decided_by", "decided_at", "first_seen_at")
     actions = ("decide_same", "decide_different", "reopen")
+    change_list_template = "admin/importers/reviewpair/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # pairs come from imports only
 
     @admin.display(description="left")
     def left_name(self, pair: ReviewPair) -> str:
@@ -182,12 +197,17 @@ class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
     def right_name(self, pair: ReviewPair) -> str:
         return pair.right_evidence.get("name", "")
 
+    @admin.display(description="desk")
+    def desk_link(self, pair: ReviewPair) -> str:
+        return format_html('<a href="{}">review</a>',
+                           reverse("admin:importers_reviewpair_desk_pair", args=[pair.pk]))
+
     @admin.display(description="evidence side by side")
     def evidence(self, pair: ReviewPair) -> str:
-        keys = sorted(set(pair.left_evidence) | set(pair.right_evidence))
         rows = format_html_join(
-            "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-            ((k, pair.left_evidence.get(k), pair.right_evidence.get(k)) for k in keys),
+            "", '<tr class="{}"><th>{}</th><td>{}</td><td>{}</td></tr>',
+            (("differs" if row.differs else "", row.field, row.left, row.right)
+             for row in review_pair_evidence_rows(pair=pair)),
         )
         return format_html(
             "<table><tr><th></th><th>{}</th><th>{}</th></tr>{}</table>",
@@ -201,15 +221,19 @@ class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj: ReviewPair, form, change) -> None:
-        if "status" in form.changed_data:
-            obj.decided_by = request.user if obj.status != ReviewPair.Status.OPEN else None
-            obj.decided_at = timezone.now() if obj.status != ReviewPair.Status.OPEN else None
-        super().save_model(request, obj, form, change)
-        if "status" in form.changed_data and obj.status == ReviewPair.Status.SAME:
-            self._merge(request, obj)
+        if "status" not in form.changed_data:
+            return  # every other field is read-only
+        self._apply(request, obj, obj.status)
 
-    def _merge(self, request: HttpRequest, pair: ReviewPair) -> None:
-        result = apply_same_decision(pair, request.user)
+    def _apply(self, request: HttpRequest, pair: ReviewPair, status: str) -> bool:
+        """Take the decision through the service and say what happened; False if refused."""
+        try:
+            result = review_pair_decide(pair=pair, status=status, user=request.user)
+        except ReviewDecisionError as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return False
+        if status != ReviewPair.Status.SAME:
+            return True
         if result is None:
             self.message_user(
                 request, f"{pair}: not two imported companies (yet); the next import "
@@ -219,23 +243,18 @@ class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
                 request, f"{pair}: merged company #{result.dropped_pk} "
                 f"({result.dropped_name}) into #{result.kept.pk} ({result.kept.name}).",
                 messages.SUCCESS)
+        return True
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
-        open_status = status == ReviewPair.Status.OPEN
         # A merge cannot be taken back by a decision: those pairs stay as they are.
         merged = queryset.filter(status=ReviewPair.Status.SAME)
-        if status != ReviewPair.Status.SAME and merged.exists():
+        if merged.exists():
             self.message_user(
                 request, f"{merged.count()} pair(s) already merged were left as they are; "
                 "split such a company by hand.", messages.WARNING)
         pairs = list(queryset.exclude(status=ReviewPair.Status.SAME))
         for pair in pairs:
-            pair.status = status
-            pair.decided_by = None if open_status else request.user
-            pair.decided_at = None if open_status else timezone.now()
-            pair.save(update_fields=["status", "decided_by", "decided_at"])
-            if status == ReviewPair.Status.SAME:
-                self._merge(request, pair)
+            self._apply(request, pair, status)
         if pairs and status != ReviewPair.Status.SAME:
             self.message_user(request, f"{len(pairs)} pair(s) marked {status}; imports keep "
                               "to the decision.", messages.SUCCESS)
@@ -251,6 +270,93 @@ class ReviewPairAdmin(LargeListMixin, admin.ModelAdmin):
     @admin.action(description="Reopen")
     def reopen(self, request, queryset) -> None:
         self._decide(request, queryset, ReviewPair.Status.OPEN)
+
+    # The review desk: one open pair at a time.
+
+    def get_urls(self) -> list:
+        admin_view = self.admin_site.admin_view
+        # The pair's id is `object_id`: the admin site's gate checks it like a change page.
+        return [
+            path("desk/", admin_view(self.desk_next), name="importers_reviewpair_desk"),
+            path("<path:object_id>/desk/", admin_view(self.desk_pair),
+                 name="importers_reviewpair_desk_pair"),
+            path("<path:object_id>/desk/confirm/", admin_view(self.desk_confirm),
+                 name="importers_reviewpair_desk_confirm"),
+            *super().get_urls(),
+        ]
+
+    def _desk_pair_or_refuse(self, request: HttpRequest, object_id: str) -> ReviewPair:
+        pair = self.get_object(request, object_id)
+        if pair is None:
+            raise Http404("No review pair with that id.")
+        needs_change = request.method not in ("GET", "HEAD")
+        allowed = (self.has_change_permission(request, pair) if needs_change
+                   else self.has_view_or_change_permission(request, pair))
+        if not allowed:
+            raise PermissionDenied
+        return pair
+
+    def _next_url(self, pair: ReviewPair) -> str:
+        return f"{reverse('admin:importers_reviewpair_desk')}?after={pair.pk}"
+
+    def desk_next(self, request: HttpRequest) -> HttpResponse:
+        """Send to the next open pair (after `?after=`), or say the queue is empty."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        after = request.GET.get("after", "")
+        pair = review_pair_next_open(after_pk=int(after) if after.isdigit() else None)
+        if pair is not None:
+            return redirect("admin:importers_reviewpair_desk_pair", pair.pk)
+        return TemplateResponse(request, "admin/importers/reviewpair/desk.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": "Review desk", "pair": None,
+        })
+
+    def desk_pair(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Show one pair side by side; Same asks for confirmation, Different and Skip go on."""
+        pair = self._desk_pair_or_refuse(request, object_id)
+        if request.method == "POST":
+            decision = request.POST.get("decision")
+            if pair.status != ReviewPair.Status.OPEN:
+                self.message_user(request, f"{pair}: already decided.", messages.WARNING)
+                return redirect("admin:importers_reviewpair_desk_pair", pair.pk)
+            if decision == "same":
+                return redirect("admin:importers_reviewpair_desk_confirm", pair.pk)
+            if decision == "different":
+                if self._apply(request, pair, ReviewPair.Status.DIFFERENT):
+                    self.message_user(request, f"{pair}: different companies; imports keep "
+                                      "them apart.", messages.SUCCESS)
+                return redirect(self._next_url(pair))
+            self.message_user(request, "Choose Same or Different.", messages.ERROR)
+            return redirect("admin:importers_reviewpair_desk_pair", pair.pk)
+        left, right = review_pair_companies(pair=pair)
+        return TemplateResponse(request, "admin/importers/reviewpair/desk.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": "Review desk", "pair": pair,
+            "rows": review_pair_evidence_rows(pair=pair),
+            "left_company": left, "right_company": right,
+            "open_count": review_pair_open_count(),
+            "can_decide": self.has_change_permission(request, pair),
+            "skip_url": self._next_url(pair),
+        })
+
+    def desk_confirm(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask before the merge, which cannot be undone; on POST merge and go on."""
+        pair = self._desk_pair_or_refuse(request, object_id)
+        if pair.status != ReviewPair.Status.OPEN:
+            self.message_user(request, f"{pair}: already decided.", messages.WARNING)
+            return redirect("admin:importers_reviewpair_desk_pair", pair.pk)
+        if request.method == "POST":
+            self._apply(request, pair, ReviewPair.Status.SAME)
+            return redirect(self._next_url(pair))
+        left, right = review_pair_companies(pair=pair)
+        both = left is not None and right is not None and left.pk != right.pk
+        keep, drop = sorted((left, right), key=lambda c: c.pk) if both else (None, None)
+        return TemplateResponse(request, "admin/importers/reviewpair/desk_confirm.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": "Merge these companies?", "pair": pair, "keep": keep, "drop": drop,
+            "drop_counts": review_company_contents(company=drop) if drop else None,
+        })
 
 
 @admin.register(LegacyRecord)
