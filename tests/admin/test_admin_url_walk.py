@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice.legacy_api.models import LegacyUsage
 from backoffice.projects.demo import demo_setup
 from backoffice.projects.models import Document, Project
 from importers.models import ImportRun, LegacyRecord, ReviewPair
@@ -150,6 +151,10 @@ def world():
     LegacyRecord.objects.create(source="core", table="companies", legacy_id="1",
                                 content_type=ContentType.objects.get_for_model(Company),
                                 object_id=str(nordlicht.pk), fingerprint="x")
+    nordlicht_key = APIKey.objects.get(company=nordlicht, name="nordlicht key")
+    LegacyUsage.objects.create(api="portal", endpoint="GET /api/companies/{id}",
+                               credential_kind="key", credential_id=nordlicht_key.pk,
+                               credential_label="nordlicht key", company=nordlicht, calls=3)
     return {"own": own, "other": nordlicht, "other_user": owner, "other_team": team,
             "other_project": project}
 
