@@ -29,6 +29,11 @@ BEGIN
 END
 $roles$;
 
+-- Extensions the migrations use (the search indexes' trigram operators). Creating one is
+-- the master user's job: the migrator has no CREATE on the database, and the migrations'
+-- own CREATE EXTENSION IF NOT EXISTS then finds it in place.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
 -- A runaway request must not hold a connection (and its locks) for ever; 20 app servers
 -- share max_connections, see docs/deploy.md.
 ALTER ROLE backoffice_app SET statement_timeout = '60s';
