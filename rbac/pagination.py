@@ -122,12 +122,17 @@ class IdsFirstPaginator(Paginator):
         ids = self.few_ids
         return len(ids) if ids is not None else CappedCount(self.count_limit + 1)
 
-    def page(self, number):
+    def bounds(self, number) -> tuple[int, int, int]:
+        """Return the valid page number and the slice [bottom, top) of its rows."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        return number, bottom, top
+
+    def page(self, number):
+        number, bottom, top = self.bounds(number)
         rows = self.object_list
         if self._few is not None:
             ids, in_order = self._few
@@ -188,10 +193,6 @@ class IdsFirstQuerySetPaginator(IdsFirstPaginator):
     edited in place (list_editable) builds its formset from a queryset, not a list."""
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        number, bottom, top = self.bounds(number)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         return self._get_page(self.object_list.filter(pk__any_of=ids), number, self)
