@@ -17,9 +17,11 @@ from backoffice.projects.models import Document, Project
 from rbac.models import APIKey, Company, Membership, Team, User
 
 from .admin_csv import LegacyCSVImportViews
+from .dashboard import add_to_dashboard
 from .exports import escape_formula
 from .merging import apply_same_decision
 from .models import ImportRun, LegacyRecord, ReviewPair
+from .report import readable_duration
 from .resources import add_export_actions
 
 IMPORTED_MODELS = (Company, Team, User, Membership, Project, Document, APIKey)
@@ -45,9 +47,9 @@ SHOWN_ROWS = 100
 
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("started_at", "status", "started_by_name", "duration_s", "rejected_rows")
+    list_display = ("started_at", "status", "started_by_name", "duration", "rejected_rows")
     list_filter = ("status",)
-    fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
+    fields = ("started_at", "status", "started_by_name", "duration", "options", "error",
               "outcome_chart", "table_counts", "phases", "reject_list", "conflict_list")
     readonly_fields = fields
 
@@ -61,6 +63,10 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                  name="importers_importrun_conflicts_csv"),
             *super().get_urls(),
         ]
+
+    @admin.display(description="duration", ordering="duration_s")
+    def duration(self, run: ImportRun) -> str:
+        return readable_duration(run.duration_s)
 
     @admin.display(description="rejected rows")
     def rejected_rows(self, run: ImportRun) -> int:
@@ -104,10 +110,11 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ) if since else ""
         return format_html("{}<table><tr>{}</tr>{}</table>", note, header, body)
 
-    @admin.display(description="seconds per step")
+    @admin.display(description="time per step")
     def phases(self, run: ImportRun) -> str:
         return format_html_join(", ", "{} {}", (
-            (name, f"{seconds:.1f}") for name, seconds in run.report.get("phases_s", {}).items()
+            (name, readable_duration(seconds))
+            for name, seconds in run.report.get("phases_s", {}).items()
         ))
 
     def _capped(self, run: ImportRun, items: list, kind: str, line) -> str:
@@ -276,3 +283,4 @@ def add_legacy_origin_inlines() -> None:
 
 add_legacy_origin_inlines()
 add_export_actions()
+add_to_dashboard(admin.site)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from backoffice.projects.demo import demo_setup
 from backoffice.projects.models import Project
 from rbac import selectors
-from rbac.models import Company, Membership, Team, User
+from rbac.models import Company, Team, User
 
 pytestmark = pytest.mark.django_db
 AUTOCOMPLETE = "/admin/rbac/team/autocomplete/"
