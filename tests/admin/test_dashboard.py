@@ -230,3 +230,10 @@ def test_staff_without_any_scope_see_an_empty_dashboard_not_an_error(client, db)
     assert page.status_code == 200
     assert counts(page) == {"companies": 0, "people": 1}
     assert page.context["recent_changes"].context["entries"] == []
+
+
+def test_an_apps_index_lists_its_models_without_the_dashboard(client, demo):
+    page = as_user(client, demo.superuser[0]).get(
+        reverse("admin:app_list", kwargs={"app_label": "rbac"}))
+    assert page.status_code == 200
+    assert 'id="dashboard"' not in page.content.decode()
