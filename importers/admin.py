@@ -20,9 +20,11 @@ from rbac.pagination import IdsFirstPaginator
 from rbac.search import IndexedSearchMixin
 
 from .admin_csv import LegacyCSVImportViews
+from .dashboard import add_to_dashboard
 from .exports import escape_formula
 from .list_filters import LegacyTableFilter
 from .models import ImportRun, LegacyRecord, ReviewPair
+from .report import readable_duration
 from .resources import add_export_actions
 from .review import (
     ReviewDecisionError,
@@ -64,9 +66,9 @@ SHOWN_ROWS = 100
 
 @admin.register(ImportRun)
 class ImportRunAdmin(LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("started_at", "status", "started_by_name", "duration_s", "rejected_rows")
+    list_display = ("started_at", "status", "started_by_name", "duration", "rejected_rows")
     list_filter = ("status",)
-    fields = ("started_at", "status", "started_by_name", "duration_s", "options", "error",
+    fields = ("started_at", "status", "started_by_name", "duration", "options", "error",
               "outcome_chart", "table_counts", "phases", "reject_list", "conflict_list")
     readonly_fields = fields
 
@@ -80,6 +82,10 @@ class ImportRunAdmin(LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                  name="importers_importrun_conflicts_csv"),
             *super().get_urls(),
         ]
+
+    @admin.display(description="duration", ordering="duration_s")
+    def duration(self, run: ImportRun) -> str:
+        return readable_duration(run.duration_s)
 
     @admin.display(description="rejected rows")
     def rejected_rows(self, run: ImportRun) -> int:
@@ -123,10 +129,11 @@ class ImportRunAdmin(LargeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         ) if since else ""
         return format_html("{}<table><tr>{}</tr>{}</table>", note, header, body)
 
-    @admin.display(description="seconds per step")
+    @admin.display(description="time per step")
     def phases(self, run: ImportRun) -> str:
         return format_html_join(", ", "{} {}", (
-            (name, f"{seconds:.1f}") for name, seconds in run.report.get("phases_s", {}).items()
+            (name, readable_duration(seconds))
+            for name, seconds in run.report.get("phases_s", {}).items()
         ))
 
     def _capped(self, run: ImportRun, items: list, kind: str, line) -> str:
@@ -392,3 +399,4 @@ def add_legacy_origin_inlines() -> None:
 
 add_legacy_origin_inlines()
 add_export_actions()
+add_to_dashboard(admin.site)

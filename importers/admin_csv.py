@@ -269,8 +269,19 @@ class LegacyCSVUploadForm(forms.Form):
                                   f"({CSV_DIALECTS[system]['description']})")
             for system, table in uploadable_tables()
         ],
+        help_text="The table the file holds. Companies and Core's user_roles are not "
+                  "listed: they are imported with the import_legacy command.",
     )
-    file = forms.FileField(label="CSV export")
+    file = forms.FileField(
+        label="CSV export",
+        help_text="One table exported from Core or Portal, with its header row, as the "
+                  "legacy system wrote it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = upload_limit() / (1024 * 1024)
+        self.fields["file"].help_text += f" At most {limit:g} MB."
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -64,21 +64,31 @@ class ImportRun(models.Model):
 
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", help_text="The person who uploaded the file in the admin; empty "
+                                    "for the import_legacy command.",
     )
     started_by_name = models.CharField(
-        max_length=150, blank=True, help_text="The operating-system user who ran the command."
+        max_length=150, blank=True,
+        help_text="Who started it: the admin user for an upload, the operating-system user "
+                  "for the import_legacy command.",
     )
     started_at = models.DateTimeField(default=timezone.now)
-    duration_s = models.FloatField(null=True, blank=True)
-    options = models.JSONField(default=dict, blank=True)
+    duration_s = models.FloatField(
+        null=True, blank=True, help_text="Seconds from start to end; empty while it runs."
+    )
+    options = models.JSONField(
+        default=dict, blank=True,
+        help_text="The command's options, or for an upload the file's name, its table and "
+                  "SHA-256.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     error = models.TextField(blank=True)
     report = models.JSONField(default=dict, blank=True)
     digest = models.JSONField(
         default=dict, blank=True,
         help_text="What the result depends on: each legacy table's checksum, the importer's "
-                  "code, review decisions. An import on the same inputs reads no row.",
+                  "code, review decisions. An import_legacy run on the same inputs reads no "
+                  "row. Empty for an upload, which always reads its file.",
     )
 
     class Meta:

@@ -8,6 +8,25 @@ from typing import Any
 OUTCOMES = ("created", "updated", "merged", "unchanged", "rejected")
 
 
+def readable_duration(seconds: float | None) -> str:
+    """Return a duration as people read it: "0.4 s", "12 s", "1 min 15 s", "2 h 5 min"."""
+    if seconds is None:
+        return "-"
+    if seconds < 0.05:
+        return "under 0.1 s"
+    if round(seconds, 1) < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 @dataclass
 class TableCounts:
     read: int = 0

@@ -13,6 +13,9 @@ whatever package wrote it, passes `object_gate` first, with the same object rule
 
 Superusers pass: they see and may change everything anyway. A person who is not active
 staff is sent to the log-in by the view itself (`AdminSite.admin_view`).
+
+The index is a dashboard (rbac.dashboard); a person who administers one company lands on
+that company's page after logging in.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.urls import URLPattern, URLResolver
+from django.http import Http404, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, reverse
+
+from . import dashboard
 
 # URL keyword arguments that carry the id of the ModelAdmin's own object.
 # ("id": django.contrib.auth's password change page.)
@@ -106,6 +111,44 @@ def _gate_patterns(patterns, model_admin) -> list:
 
 class GatedAdminSite(admin.AdminSite):
     """The project's admin site: every registered ModelAdmin's URLs behind `object_gate`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._dashboard_counts: list[dashboard.CountProvider] = [dashboard.rbac_counts]
+        self._dashboard_panels: list[dashboard.PanelProvider] = [dashboard.your_companies_panel]
+
+    def add_dashboard_count(self, provider: dashboard.CountProvider) -> None:
+        """Add counts to the dashboard: `provider(request)` returns a list of DashboardCount."""
+        if provider not in self._dashboard_counts:
+            self._dashboard_counts.append(provider)
+
+    def add_dashboard_panel(self, provider: dashboard.PanelProvider) -> None:
+        """Add a panel to the dashboard: `provider(request)` returns one, or None to hide it."""
+        if provider not in self._dashboard_panels:
+            self._dashboard_panels.append(provider)
+
+    def index(self, request, extra_context=None):
+        panels = [panel for provider in self._dashboard_panels
+                  if (panel := provider(request)) is not None]
+        context = {
+            "dashboard_counts": [count for provider in self._dashboard_counts
+                                 for count in provider(request)],
+            "dashboard_panels": panels,
+            "recent_changes": dashboard.recent_changes_panel(request, self._registry),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
+    def login(self, request, extra_context=None):
+        """Log in; with no page asked for but the index, a company's admin lands on it."""
+        response = super().login(request, extra_context)
+        index = reverse("admin:index", current_app=self.name)
+        if (request.method == "POST" and isinstance(response, HttpResponseRedirect)
+                and response.url == index and request.user.is_authenticated):
+            landing = dashboard.company_landing_url(request.user)
+            if landing is not None:
+                return HttpResponseRedirect(landing)
+        return response
 
     def get_urls(self):
         by_prefix = {

@@ -5,6 +5,7 @@ from rbac.admin import DirectPermissionAdmin, ObjectPermissionPagesMixin
 from rbac.admin_access import WhoCanSeeMixin
 from rbac.admin_scoping import ScopedModelAdmin
 from rbac.admin_teams import TeamPickerMixin
+from rbac.dashboard import DashboardCount, model_count
 
 from .list_filters import DocumentKindFilter
 from .models import Document, DocumentUserObjectPermission, Project, ProjectUserObjectPermission
@@ -42,3 +43,10 @@ class DocumentAdmin(TeamPickerMixin, WhoCanSeeMixin, ObjectPermissionPagesMixin,
 
 admin.site.register(ProjectUserObjectPermission, DirectPermissionAdmin)
 admin.site.register(DocumentUserObjectPermission, DirectPermissionAdmin)
+
+
+def document_count(request) -> list[DashboardCount]:
+    return model_count(request, admin.site._registry[Document], "documents")
+
+
+admin.site.add_dashboard_count(document_count)

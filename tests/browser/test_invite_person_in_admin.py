@@ -22,9 +22,9 @@ def test_company_admin_invites_a_person_into_a_team(live_server, browser_page): 
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    # A company's admin lands on their company's page.
+    page.wait_for_url(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
 
-    page.goto(f"{live_server.url}/admin/rbac/company/{company.pk}/change/")
     page.click("a.invitelink")
     page.wait_for_selector("#invite_form")
     assert "Owner" not in page.locator("#id_role").inner_text()
