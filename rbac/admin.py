@@ -22,7 +22,7 @@ from .admin_access import PersonAccessMixin, WhoCanSeeMixin
 from .admin_auth import AccessTokenAdmin, APIKeyCreateOnceMixin, invite_to_set_password
 from .admin_invite import CompanyInviteMixin
 from .admin_members import MembershipAdmin, members_link, members_url
-from .admin_scoping import ChangeFormHistoryAdmin, ScopedInlineMixin, ScopedModelAdmin, may_save
+from .admin_scoping import ChangeFormHistoryAdmin, ScopedModelAdmin, may_save
 from .admin_teams import TeamAutocompleteUrlMixin, TeamPickerMixin
 from .models import (
     AccessToken,
@@ -41,15 +41,6 @@ from .two_factor import TwoFactorAdminLoginForm
 
 # The access view lists this many members; the members list has the rest.
 ACCESS_VIEW_MEMBERS = 25
-
-
-class TeamInline(ScopedInlineMixin, admin.TabularInline):
-    model = Team
-    fk_name = "company"
-    extra = 0
-    fields = ("name", "parent")
-    autocomplete_fields = ("parent",)
-    show_change_link = True
 
 
 class ScopedUserManage(UserManage):

@@ -171,36 +171,3 @@ class ChangeFormHistoryAdmin(SimpleHistoryAdmin):
 
 class ScopedModelAdmin(ScopedAdminMixin, ChangeFormHistoryAdmin):
     pass
-
-
-class ScopedInlineMixin:
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        queryset = visible_choices(request.user, db_field.related_model)
-        if queryset is not None:
-            kwargs["queryset"] = queryset
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return selectors.objects_for_user(user=request.user, queryset=queryset, action="view")
-
-    def _allowed_on_parent(self, request, action: str, obj) -> bool:
-        if request.user.is_superuser:
-            return True
-        if obj is None:
-            return holds_anywhere(request.user, _perm(self.model, action))
-        return request.user.has_perm(_perm(self.model, action), obj)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._allowed_on_parent(request, "view", obj)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return self._allowed_on_parent(request, "add", obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._allowed_on_parent(request, "change", obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self._allowed_on_parent(request, "delete", obj)
